@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""The energy-lake CDK app: `cdk synth -c env=dev|prod` (default dev).
+
+The stacks form one linear chain, each taking the constructs it needs from the ones before:
+
+    1 storage -> 2 governance -> 3 catalog -> 4 grants -> 5 etl -> 6 analytics -> 7 warehouse
+
+Governance (Lake Formation settings, location registration), grants and the warehouse are
+plugged in at the marked places. Account and region come from the CDK CLI environment
+(`CDK_DEFAULT_ACCOUNT` / `CDK_DEFAULT_REGION`); with none, the templates are
+environment-agnostic, so `cdk synth` works offline without credentials.
+"""
+
+from __future__ import annotations
+
+import os
+
+import aws_cdk as cdk
+
+from stacks.analytics import AnalyticsStack
+from stacks.catalog import CatalogStack
+from stacks.config import load_config
+from stacks.etl import EtlStack
+from stacks.storage import StorageStack
+
+
+def build_app(app: cdk.App, env_name: str) -> dict[str, cdk.Stack]:
+    """Add the stacks of one environment to `app`; returns them by role, in chain order."""
+    config = load_config(env_name, _context(app))
+    env = cdk.Environment(
+        account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
+    )
+    prefix = config.prefix
+    stacks: dict[str, cdk.Stack] = {}
+
+    # 1. Storage: buckets + KMS key.
+    storage = StorageStack(app, f"{prefix}-storage", config=config, env=env)
+    stacks["storage"] = storage
+
+    # 2. GOVERNANCE PLUGS IN HERE (Lake Formation settings, data-access role, registration).
+    #    catalog.add_dependency(governance) once it exists.
+
+    # 3. Catalog: Glue databases and contract-typed tables, the job and crawler roles.
+    catalog = CatalogStack(app, f"{prefix}-catalog", config=config, storage=storage, env=env)
+    catalog.add_dependency(storage)
+    stacks["catalog"] = catalog
+
+    # 4. GRANTS PLUG IN HERE (Lake Formation grants to catalog.job_role / crawler_roles);
+    #    etl.add_dependency(grants) so crawlers and jobs only run once they are allowed.
+
+    # 5. ETL: Glue jobs, crawlers, workflow, schedule, landing events, failure notifications.
+    etl = EtlStack(app, f"{prefix}-etl", config=config, storage=storage, catalog=catalog, env=env)
+    etl.add_dependency(catalog)
+    stacks["etl"] = etl
+
+    # 6. Analytics: the Athena workgroup and the named analyses.
+    analytics = AnalyticsStack(
+        app, f"{prefix}-analytics", config=config, storage=storage, catalog=catalog, env=env
+    )
+    analytics.add_dependency(etl)
+    stacks["analytics"] = analytics
+
+    # 7. WAREHOUSE PLUGS IN HERE (Redshift + Spectrum over catalog.databases["curated"]),
+    #    when config.warehouse.
+
+    for stack in stacks.values():
+        cdk.Tags.of(stack).add("project", config.project)
+        cdk.Tags.of(stack).add("environment", config.env_name)
+    return stacks
+
+
+def _context(app: cdk.App) -> dict[str, object]:
+    keys = ("lakeAdminArns", "analystPrincipalArns", "engineerPrincipalArns", "notificationEmails")
+    return {k: app.node.try_get_context(k) for k in keys}
+
+
+def main() -> None:
+    app = cdk.App()
+    build_app(app, app.node.try_get_context("env") or "dev")
+    app.synth()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Glue PySpark jobs: thin entry scripts and the pure transforms they call."""

@@ -1,0 +1,270 @@
+"""Glue job raw_to_processed: raw CSV loads -> typed Parquet (processed) + quarantine (rejected).
+
+For every dataset: find the loads not processed yet (or the one given by --load), check each
+file's header (a file that cannot be read as its dataset is quarantined whole), parse the rest
+in one pass, apply the contract, write valid rows to processed and failing rows to rejected,
+check that rows read = processed + rejected per load, and mark the load processed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from energy_lake import contract
+from energy_lake.layout import join
+from energy_lake.storage import Store, store_for
+from glue_jobs.report import RunReport
+from glue_jobs.shell import parse_job_arguments, spark_session
+from glue_jobs.sources import (
+    FileRejected,
+    Load,
+    RawFile,
+    marker_uri,
+    pending_loads,
+    raw_loads,
+    read_header,
+)
+from glue_jobs.tables import processed_schema, read_table, struct
+from glue_jobs.transforms import validate as v
+
+JOB = "raw_to_processed"
+REJECTED_FILES = "_files"
+
+
+class ConservationError(RuntimeError):
+    """Rows read != rows processed + rows rejected: the job refuses to mark the load done."""
+
+
+def read_raw(spark: SparkSession, files: dict[str, tuple[str, ...]], ds: contract.Dataset):
+    """All files of one dataset in one pass: contract columns as strings + reader columns.
+
+    Files are grouped by header so each group is read with its own column order; multiLine keeps
+    a file in one task, which makes record ids contiguous within a file (-> row numbers).
+    """
+    by_header: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for uri, columns in files.items():
+        by_header[columns].append(uri)
+    frames: list[DataFrame] = []
+    for columns, uris in by_header.items():
+        schema = T.StructType(
+            [T.StructField(n, T.StringType()) for n in (*columns, v.CORRUPT_RECORD)]
+        )
+        frame = (
+            spark.read.schema(schema)
+            .option("header", "true")
+            .option("multiLine", "true")
+            .option("mode", "PERMISSIVE")
+            .option("columnNameOfCorruptRecord", v.CORRUPT_RECORD)
+            .option("quote", '"')
+            .option("escape", '"')
+            .option("encoding", "UTF-8")
+            .option("ignoreLeadingWhiteSpace", "false")
+            .option("ignoreTrailingWhiteSpace", "false")
+            .csv(uris)
+        )
+        frames.append(
+            frame.select(
+                *[
+                    (F.col(n) if n in columns else F.lit(None).cast("string")).alias(n)
+                    for n in ds.source_header
+                ],
+                F.col(v.CORRUPT_RECORD),
+                F.input_file_name().alias(v.SOURCE_PATH),
+                F.monotonically_increasing_id().alias(v.RECORD_ID),
+            )
+        )
+    result = frames[0]
+    for frame in frames[1:]:
+        result = result.unionByName(frame)
+    return result
+
+
+def _quarantine_file(store: Store, rejected_root: str, load: Load, raw: RawFile) -> str:
+    target = join(
+        rejected_root, REJECTED_FILES, load.dataset, f"ingest_date={load.ingest_date}", raw.name
+    )
+    store_for(target).write_bytes(target, store.read_bytes(raw.uri))
+    return target
+
+
+def _write(frame: DataFrame, path: str, partitions: Sequence[str]) -> None:
+    """One file per partition per run: rows of a partition go to one task before writing."""
+    (
+        frame.repartition(*partitions)
+        .write.mode("overwrite")
+        .option("partitionOverwriteMode", "dynamic")
+        .partitionBy(*partitions)
+        .parquet(path)
+    )
+
+
+def _rows_in(spark: SparkSession, path: str, schema, days: list[str]) -> dict[str, int]:
+    """Rows per load actually present in a written table (Parquet footers: cheap)."""
+    frame = read_table(spark, path, schema)
+    counted = (
+        frame.where(F.col(contract.LOAD_COLUMN).cast("string").isin(days))
+        .groupBy(F.col(contract.LOAD_COLUMN).cast("string").alias("d"))
+        .count()
+        .collect()
+    )
+    return {row["d"]: row["count"] for row in counted}
+
+
+def process_dataset(spark, args, ds: contract.Dataset, loads: list[Load], report: RunReport):
+    store = store_for(args.lake.raw)
+    summary = report.datasets.setdefault(ds.name, {"loads": {}, "files_rejected": []})
+    headers: dict[str, tuple[str, ...]] = {}
+    for load in loads:
+        summary["loads"][load.ingest_date] = {
+            "files": [f.name for f in load.files],
+            "rows_read": 0,
+            "rows_processed": 0,
+            "rows_rejected": 0,
+            "rejections": {},
+            "warnings": {},
+        }
+        for raw in load.files:
+            try:
+                header = read_header(store, raw, ds)
+            except FileRejected as rejection:
+                summary["files_rejected"].append(
+                    {
+                        "file": raw.name,
+                        "load": load.ingest_date,
+                        "reason": rejection.reason,
+                        "message": str(rejection),
+                        "quarantined_to": _quarantine_file(store, args.lake.rejected, load, raw),
+                    }
+                )
+                print(f"REJECTED FILE {raw.uri}: {rejection}", file=sys.stderr)
+                continue
+            headers[raw.uri] = header.columns
+            if header.unknown:
+                summary.setdefault("unknown_columns", {})[raw.name] = list(header.unknown)
+    if headers:
+        _process_rows(spark, args, ds, loads, headers, summary, report)
+    for load in loads:
+        marker = {
+            "dataset": ds.name,
+            "ingest_date": load.ingest_date,
+            "files": load.fingerprint(),
+            "run_id": report.run_id,
+            **{k: summary["loads"][load.ingest_date][k] for k in ("rows_read", "rows_processed")},
+        }
+        uri = marker_uri(args.lake.processed, load)
+        store_for(uri).write_bytes(uri, json.dumps(marker, sort_keys=True).encode())
+
+
+def _process_rows(spark, args, ds, loads, headers, summary, report: RunReport) -> None:
+    ingested_at = F.lit(datetime.now(UTC).replace(tzinfo=None)).cast("timestamp")
+    with report.timed(f"{ds.name}.parse_validate"):
+        checked = v.check_rows(read_raw(spark, headers, ds), ds).persist(
+            StorageLevel.MEMORY_AND_DISK
+        )
+        counts = v.outcome_counts(checked).collect()
+    first_ids: dict[str, int] = {}
+    by_day = {load.ingest_date: summary["loads"][load.ingest_date] for load in loads}
+    for row in counts:
+        first_ids[row["path"]] = min(first_ids.get(row["path"], row["first_id"]), row["first_id"])
+        day = _day_of(row["path"])
+        entry = by_day[day]
+        entry["rows_read"] += row["rows"]
+        if row["reason"] is None:
+            entry["rows_processed"] += row["rows"]
+            if row["warning"]:
+                entry["warnings"][row["warning"]] = (
+                    entry["warnings"].get(row["warning"], 0) + row["rows"]
+                )
+        else:
+            key = row["reason"] if row["column"] is None else f"{row['reason']}:{row['column']}"
+            entry["rows_rejected"] += row["rows"]
+            entry["rejections"][key] = entry["rejections"].get(key, 0) + row["rows"]
+    offsets = F.create_map(*[F.lit(x) for item in first_ids.items() for x in item])
+    source_row = F.col(v.RECORD_ID) - F.element_at(offsets, F.col(v.SOURCE_PATH)) + F.lit(1)
+    days = sorted(by_day)
+    with report.timed(f"{ds.name}.write_processed"):
+        valid = v.valid_rows(checked, ds, source_row, ingested_at)
+        _write(valid, join(args.lake.processed, ds.name), ds.processed_partition_columns)
+    with report.timed(f"{ds.name}.write_rejected"):
+        rejected = v.rejected_rows(checked, ds, source_row, ingested_at)
+        _write(rejected, join(args.lake.rejected, ds.name), (contract.LOAD_COLUMN,))
+    checked.unpersist()
+    with report.timed(f"{ds.name}.check_conservation"):
+        written = _rows_in(spark, join(args.lake.processed, ds.name), processed_schema(ds), days)
+        quarantined = _rows_in(
+            spark, join(args.lake.rejected, ds.name), struct(v.REJECTED_COLUMNS), days
+        )
+    for day, entry in by_day.items():
+        entry["conserved"] = (
+            entry["rows_read"]
+            == written.get(day, 0) + quarantined.get(day, 0)
+            == entry["rows_processed"] + entry["rows_rejected"]
+        )
+        if not entry["conserved"]:
+            raise ConservationError(
+                f"{ds.name} load {day}: read {entry['rows_read']} rows but processed holds "
+                f"{written.get(day, 0)} and rejected {quarantined.get(day, 0)}"
+            )
+
+
+def _day_of(path: str) -> str:
+    marker = "ingest_date="
+    start = path.index(marker) + len(marker)
+    return path[start : start + 10]
+
+
+def loads_to_process(args, ds: contract.Dataset) -> list[Load]:
+    store = store_for(args.lake.raw)
+    if args.load:
+        name, _, day = args.load.partition("/")
+        if name != ds.name:
+            return []
+        loads = [
+            load for load in raw_loads(store, args.lake.raw, ds.name) if load.ingest_date == day
+        ]
+        if not loads:
+            raise SystemExit(f"--load {args.load}: no raw files under {ds.name}/ingest_date={day}")
+        return loads
+    return pending_loads(store, args.lake.raw, args.lake.processed, ds.name)
+
+
+def run(argv: Sequence[str]) -> RunReport:
+    args = parse_job_arguments(argv, __doc__ or JOB)
+    report = RunReport(JOB)
+    spark = spark_session(JOB)
+    try:
+        for name in args.datasets:
+            ds = contract.dataset(name)
+            loads = loads_to_process(args, ds)
+            if not loads:
+                report.datasets[name] = {"loads": {}, "files_rejected": [], "up_to_date": True}
+                continue
+            with report.timed(f"{name}.total"):
+                process_dataset(spark, args, ds, loads, report)
+        rejected_files = sum(len(d["files_rejected"]) for d in report.datasets.values())
+        report.finish("succeeded_with_rejected_files" if rejected_files else "succeeded")
+    except Exception as error:
+        report.problems.append(f"{type(error).__name__}: {error}")
+        report.finish("failed")
+        raise
+    finally:
+        report.report_uri = report.write(args.lake.reports)
+    return report
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    run(sys.argv[1:] if argv is None else argv)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""Reading the lake's Parquet tables with the schema the contract declares (no inference)."""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import types as T
+from pyspark.sql.utils import AnalysisException
+
+from energy_lake import contract
+
+
+def struct(columns: tuple[tuple[str, str], ...]) -> T.StructType:
+    return T.StructType(
+        [T.StructField(name, T._parse_datatype_string(sql_type)) for name, sql_type in columns]
+    )
+
+
+def processed_schema(ds: contract.Dataset) -> T.StructType:
+    partitions = (*ds.partition_types, (contract.LOAD_COLUMN, "date"))
+    return struct(ds.processed_columns + partitions)
+
+
+def curated_schema(ds: contract.Dataset) -> T.StructType:
+    return struct(ds.curated_columns + ds.partition_types)
+
+
+def read_table(spark: SparkSession, path: str, schema: T.StructType) -> DataFrame:
+    """The table at `path`, or an empty frame of the same schema when nothing is there yet."""
+    try:
+        return spark.read.schema(schema).parquet(path)
+    except AnalysisException as error:
+        if "PATH_NOT_FOUND" not in str(error):
+            raise
+        return spark.createDataFrame([], schema)

@@ -1,0 +1,1 @@
+"""Pure transforms: DataFrame in, DataFrame out. No I/O, no session state."""

@@ -1,0 +1,273 @@
+"""Apply the dataset contract to raw string rows: type, validate, normalise.
+
+`check_rows` turns the raw strings of one dataset into typed contract columns plus an `_errors`
+array naming, for every failed rule, the reason code, the column, the raw value and what was
+expected. `valid_rows` and `rejected_rows` split the result. Every expression is a Spark
+built-in derived from the contract: no UDFs, one pass.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column as SparkColumn
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from energy_lake import contract as c
+
+CORRUPT_RECORD = "_corrupt_record"  # filled by Spark's CSV reader for rows of the wrong width
+RECORD_ID = "_record_id"  # monotonically increasing id, contiguous within a file
+SOURCE_PATH = "_source_path"  # full path of the raw file the row came from
+ERRORS = "_errors"
+WARNING = "_warning"
+RAW_VALUES = "_raw_values"
+
+_ERROR_FIELDS = ("reason", "column", "value", "expected")
+_SPACE = r"[\s\p{Z}]"
+
+
+def clean(name: str) -> SparkColumn:
+    """Trimmed value (Unicode spaces too), empty or whitespace-only as null."""
+    trimmed = F.regexp_replace(F.col(name), rf"^{_SPACE}+|{_SPACE}+$", "")
+    return F.when(trimmed == "", F.lit(None)).otherwise(trimmed)
+
+
+def enum_key(value: SparkColumn) -> SparkColumn:
+    """Spark twin of `contract.normalise_token`: lower-case, accents folded, spaces collapsed."""
+    accented, plain = c.accent_translation()
+    folded = F.translate(F.lower(value), accented, plain)
+    return F.regexp_replace(folded, rf"{_SPACE}+", " ")
+
+
+def _enum_lookup(enumeration: c.Enumeration) -> SparkColumn:
+    pairs = [F.lit(x) for item in sorted(enumeration.lookup().items()) for x in item]
+    return F.create_map(*pairs)
+
+
+def _expected(column: c.Column) -> str:
+    if column.type is c.ColumnType.DATE:
+        return "a date YYYY-MM-DD"
+    if column.type is c.ColumnType.TIMESTAMP:
+        return "a timestamp YYYY-MM-DD HH:MM:SS or ISO-8601 (optional fraction and offset)"
+    if column.type is c.ColumnType.DECIMAL:
+        return (
+            f"a decimal with '.' separator, at most {column.precision - column.scale} integer "
+            f"and {column.scale} fractional digits"
+        )
+    if column.type is c.ColumnType.ENUM:
+        assert column.enumeration is not None
+        return "one of " + ", ".join(column.enumeration.canonical_values) + " (or an alias)"
+    return "a value"
+
+
+def _parsed(column: c.Column, value: SparkColumn) -> SparkColumn:
+    """The typed value, or null when the (non-null) source value does not parse."""
+    if column.type is c.ColumnType.DATE:
+        return F.when(value.rlike(c.DATE_PATTERN), F.to_date(value, "yyyy-MM-dd"))
+    if column.type is c.ColumnType.TIMESTAMP:
+        return F.when(value.rlike(c.TIMESTAMP_PATTERN), value.cast("timestamp"))
+    if column.type is c.ColumnType.DECIMAL:
+        return F.when(value.rlike(column.decimal_pattern), value.cast(column.sql_type))
+    if column.type is c.ColumnType.ENUM:
+        assert column.enumeration is not None
+        return F.try_element_at(_enum_lookup(column.enumeration), enum_key(value))
+    return value
+
+
+_PARSE_FAILURE = {
+    c.ColumnType.DATE: c.INVALID_DATE,
+    c.ColumnType.TIMESTAMP: c.INVALID_TIMESTAMP,
+    c.ColumnType.DECIMAL: c.INVALID_DECIMAL,
+    c.ColumnType.ENUM: c.UNKNOWN_VALUE,
+}
+
+
+def _error(reason: str, column: str | None, value: SparkColumn, expected: str) -> SparkColumn:
+    return F.struct(
+        F.lit(reason).alias("reason"),
+        F.lit(column).cast("string").alias("column"),
+        value.cast("string").alias("value"),
+        F.lit(expected).alias("expected"),
+    )
+
+
+def _column_errors(column: c.Column) -> list[SparkColumn]:
+    """One nullable error struct per rule of the column, in rule order."""
+    value = clean(f"_raw_{column.name}")
+    parsed = F.col(column.name)  # already typed by the select in check_rows
+    errors: list[SparkColumn] = []
+    if column.required:
+        errors.append(
+            F.when(
+                value.isNull(),
+                _error(c.MISSING_REQUIRED, column.name, F.col(f"_raw_{column.name}"), "a value"),
+            )
+        )
+    if column.type in _PARSE_FAILURE:
+        errors.append(
+            F.when(
+                value.isNotNull() & parsed.isNull(),
+                _error(
+                    _PARSE_FAILURE[column.type],
+                    column.name,
+                    F.col(f"_raw_{column.name}"),
+                    _expected(column),
+                ),
+            )
+        )
+    bound = column.exclusive_minimum or column.minimum
+    if bound is not None:
+        below = (
+            parsed <= F.lit(bound).cast(column.sql_type)
+            if column.exclusive_minimum is not None
+            else parsed < F.lit(bound).cast(column.sql_type)
+        )
+        errors.append(
+            F.when(
+                parsed.isNotNull() & below,
+                _error(
+                    c.OUT_OF_RANGE, column.name, F.col(f"_raw_{column.name}"), column.range_rule
+                ),
+            )
+        )
+    return errors
+
+
+def check_rows(raw: DataFrame, dataset: c.Dataset) -> DataFrame:
+    """Typed contract columns, `_errors` (empty when the row is valid), `_warning`, raw values.
+
+    `raw` has one string column per contract column (null where the file lacks an optional
+    column), plus `_corrupt_record`, `_record_id` and `_source_path` from the reader.
+    """
+    names = dataset.source_header
+    typed = raw.select(
+        *[_parsed(col, clean(col.name)).alias(col.name) for col in dataset.columns],
+        *[F.col(n).alias(f"_raw_{n}") for n in names],
+        F.col(CORRUPT_RECORD),
+        F.col(RECORD_ID),
+        F.col(SOURCE_PATH),
+    )
+    malformed = F.when(
+        F.col(CORRUPT_RECORD).isNotNull(),
+        _error(
+            c.MALFORMED_ROW,
+            None,
+            F.col(CORRUPT_RECORD),
+            f"{len(names)} fields: {', '.join(names)}",
+        ),
+    )
+    rules = [malformed] + [e for col in dataset.columns for e in _column_errors(col)]
+    errors = F.filter(F.array(*rules), lambda e: e.isNotNull())
+    with_errors = typed.withColumn(ERRORS, errors)
+    return _derive_total(with_errors, dataset).withColumn(
+        RAW_VALUES,
+        F.map_from_arrays(
+            F.array(*[F.lit(n) for n in names]), F.array(*[F.col(f"_raw_{n}") for n in names])
+        ),
+    )
+
+
+def _derive_total(checked: DataFrame, dataset: c.Dataset) -> DataFrame:
+    """Fill a missing total as quantity x price; flag a present one that is off by > 0.01."""
+    if dataset.derived_total is None:
+        return checked.withColumn(WARNING, F.lit(None).cast("string"))
+    total, quantity, price = dataset.derived_total
+    total_type = dataset.column(total).sql_type
+    product = F.col(quantity) * F.col(price)
+    mismatch = F.col(total).isNotNull() & (
+        F.abs(F.col(total) - product) > F.lit(c.TOTAL_TOLERANCE).cast("decimal(10,4)")
+    )
+    return checked.withColumn(
+        WARNING, F.when(mismatch & (F.size(ERRORS) == 0), F.lit(c.TOTAL_MISMATCH))
+    ).withColumn(total, F.coalesce(F.col(total), product.cast(total_type)))
+
+
+def file_name(path: SparkColumn) -> SparkColumn:
+    """The last segment of a file URI."""
+    return F.element_at(F.split(path, "/"), -1)
+
+
+def load_date(path: SparkColumn) -> SparkColumn:
+    """The load (ingest_date=YYYY-MM-DD folder) a raw file sits in."""
+    return F.to_date(F.regexp_extract(path, r"ingest_date=([0-9]{4}-[0-9]{2}-[0-9]{2})", 1))
+
+
+def valid_rows(
+    checked: DataFrame, dataset: c.Dataset, source_row: SparkColumn, ingested_at: SparkColumn
+) -> DataFrame:
+    """Rows that passed every rule, in the processed schema (partition columns last)."""
+    ok = checked.where(F.size(ERRORS) == 0)
+    lineage = {
+        c.LOAD_COLUMN: load_date(F.col(SOURCE_PATH)),
+        "source_file": file_name(F.col(SOURCE_PATH)),
+        "source_row": source_row,
+        "ingested_at": ingested_at,
+    }
+    assert tuple(lineage) == tuple(n for n, _ in c.LINEAGE_COLUMNS)
+    partitions = event_partitions(dataset)
+    return ok.select(
+        *[F.col(col.name).cast(col.sql_type).alias(col.name) for col in dataset.columns],
+        *[
+            expr.cast(t).alias(n)
+            for (n, t), expr in zip(c.LINEAGE_COLUMNS, lineage.values(), strict=True)
+        ],
+        *partitions,
+    )
+
+
+def event_partitions(dataset: c.Dataset) -> list[SparkColumn]:
+    """year/month/day of the event time (UTC), for facts; nothing for dimensions."""
+    if dataset.event_time is None:
+        return []
+    event = F.col(dataset.event_time)
+    parts = {"year": F.year(event), "month": F.month(event), "day": F.dayofmonth(event)}
+    return [parts[p].alias(p) for p in dataset.partition_columns]
+
+
+REJECTED_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("dataset", "string"),
+    ("source_file", "string"),
+    ("source_row", "bigint"),
+    ("reason", "string"),
+    ("column", "string"),
+    ("errors", "array<struct<reason:string,column:string,value:string,expected:string>>"),
+    ("raw_values", "map<string,string>"),
+    ("raw_record", "string"),
+    ("rejected_at", "timestamp"),
+    (c.LOAD_COLUMN, "date"),  # partition
+)
+
+
+def rejected_rows(
+    checked: DataFrame, dataset: c.Dataset, source_row: SparkColumn, rejected_at: SparkColumn
+) -> DataFrame:
+    """Rows that failed a rule: where they came from, every failed rule, and the raw values."""
+    bad = checked.where(F.size(ERRORS) > 0)
+    first = F.element_at(F.col(ERRORS), 1)
+    columns = {
+        "dataset": F.lit(dataset.name),
+        "source_file": file_name(F.col(SOURCE_PATH)),
+        "source_row": source_row,
+        "reason": first["reason"],
+        "column": first["column"],
+        "errors": F.col(ERRORS),
+        "raw_values": F.col(RAW_VALUES),
+        "raw_record": F.col(CORRUPT_RECORD),
+        "rejected_at": rejected_at,
+        c.LOAD_COLUMN: load_date(F.col(SOURCE_PATH)),
+    }
+    return bad.select(*[columns[n].cast(t).alias(n) for n, t in REJECTED_COLUMNS])
+
+
+def outcome_counts(checked: DataFrame) -> DataFrame:
+    """Per file: rows by first rejection reason and column (null = valid), warnings, first id.
+
+    One small aggregate that gives the run report its counts and the reader's per-file row
+    offsets without another pass over the data.
+    """
+    first = F.element_at(F.col(ERRORS), 1)
+    return checked.groupBy(
+        F.col(SOURCE_PATH).alias("path"),
+        F.when(F.size(ERRORS) > 0, first["reason"]).alias("reason"),
+        F.when(F.size(ERRORS) > 0, first["column"]).alias("column"),
+        F.col(WARNING).alias("warning"),
+    ).agg(F.count(F.lit(1)).alias("rows"), F.min(RECORD_ID).alias("first_id"))

@@ -1,0 +1,1 @@
+"""CDK stacks of energy-lake: storage, catalog, ETL, analytics (and governance, warehouse)."""
