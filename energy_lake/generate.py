@@ -67,6 +67,7 @@ CITIES = ("Lima", "Arequipa", "Cusco", "Trujillo", "Piura", "Chiclayo", "Iquitos
 REGIONS = ("Costa Norte", "Costa Sur", "Sierra Central", "Selva", "Lima Metropolitana")
 FIRST = ("María", "José", "Lucía", "Andrés", "Sofía", "Martín", "Camila", "Raúl", "Inés", "Óscar")
 LAST = ("Pérez", "Quispe", "Núñez", "García", "Rojas", "Huamán", "Vásquez", "Chávez", "Flores")
+PLANTS = ("Generadora", "Central", "Energía")
 COMPANY = ("Minera", "Textil", "Agroindustrial", "Cementos", "Pesquera", "Logística")
 SPELLINGS = {
     "energy_type": {
@@ -103,7 +104,7 @@ def _money(value: Decimal, places: str) -> Decimal:
 
 class Generator:
     def __init__(self, seed: int, start: date, days: int, rates: Rates) -> None:
-        self.rng = random.Random(seed)
+        self.rng = random.Random(seed)  # noqa: S311 - sample data, not secrets
         self.start = start
         self.days = days
         self.rates = rates
@@ -155,7 +156,7 @@ class Generator:
         since = self.start - timedelta(days=r.randrange(30, 5000))
         return {
             "provider_id": key,
-            "provider_name": f"{r.choice(('Generadora', 'Central', 'Energía'))} {r.choice(LAST)}, S.A.",
+            "provider_name": f"{r.choice(PLANTS)} {r.choice(LAST)}, S.A.",
             "energy_type": self._spell("energy_type", energy),
             "capacity_mw": str(_money(Decimal(r.uniform(5, 900)), "0.001")),
             "region": r.choice(REGIONS),
@@ -278,8 +279,13 @@ class Generator:
         stats = self.files.setdefault(self.file_name(_T, day_index), FileStats())
         out: list[dict | list[str]] = []
         bad_rate = sum(
-            (rates.missing_required, rates.invalid_number, rates.invalid_date)
-            + (rates.unknown_value, rates.malformed_row)
+            (
+                rates.missing_required,
+                rates.invalid_number,
+                rates.invalid_date,
+                rates.unknown_value,
+                rates.malformed_row,
+            )
         )
         clients, providers = list(self.final[_C.name]), list(self.final[_P.name])
         for _ in range(count):

@@ -31,9 +31,17 @@ def render_raw_to_processed(report: dict) -> str:
         warnings = sum(sum(x["warnings"].values()) for x in loads)
         conserved = all(x.get("conserved", True) for x in loads)
         rows.append(
-            [name, len(data.get("loads", {})), read, processed, rejected, warnings,
-             len(data.get("files_rejected", [])), "yes" if conserved else "NO"]
-        )  # fmt: skip
+            [
+                name,
+                len(data.get("loads", {})),
+                read,
+                processed,
+                rejected,
+                warnings,
+                len(data.get("files_rejected", [])),
+                "yes" if conserved else "NO",
+            ]
+        )
         for load in loads:
             for reason, count in load["rejections"].items():
                 reasons[f"{name}  {reason}"] += count
@@ -52,11 +60,14 @@ def render_raw_to_processed(report: dict) -> str:
                 "read = processed + rejected",
             ],
             rows,
-        ),  # fmt: skip
+        ),
     ]
     if reasons:
-        out += ["", "rejections by reason", _table(["dataset  reason:column", "rows"],
-                [[k, v] for k, v in reasons.most_common()])]  # fmt: skip
+        out += [
+            "",
+            "rejections by reason",
+            _table(["dataset  reason:column", "rows"], [[k, v] for k, v in reasons.most_common()]),
+        ]
     if files:
         out += ["", "files rejected whole", *[f"  {f}" for f in files]]
     return "\n".join(out)
@@ -67,10 +78,16 @@ def render_processed_to_curated(report: dict) -> str:
     for name, data in report["datasets"].items():
         orphans = sum(data.get("orphans", {}).values()) if "orphans" in data else ""
         rows.append(
-            [name, "up to date" if data.get("up_to_date") else data.get("mode", ""),
-             len(data.get("new_loads", [])), data.get("rows_written", 0),
-             data.get("exact_duplicates", 0), data.get("superseded", 0), orphans]
-        )  # fmt: skip
+            [
+                name,
+                "up to date" if data.get("up_to_date") else data.get("mode", ""),
+                len(data.get("new_loads", [])),
+                data.get("rows_written", 0),
+                data.get("exact_duplicates", 0),
+                data.get("superseded", 0),
+                orphans,
+            ]
+        )
     return "\n".join(
         [
             f"processed_to_curated  run {report['run_id']}  {report['status']}",
@@ -85,7 +102,7 @@ def render_processed_to_curated(report: dict) -> str:
                     "orphans",
                 ],
                 rows,
-            ),  # fmt: skip
+            ),
         ]
     )
 
