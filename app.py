@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 
 import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
 
 from stacks.analytics import AnalyticsStack
 from stacks.catalog import CatalogStack
@@ -38,26 +39,26 @@ def build_app(app: cdk.App, env_name: str) -> dict[str, cdk.Stack]:
     stacks["storage"] = storage
 
     # 2. GOVERNANCE PLUGS IN HERE (Lake Formation settings, data-access role, registration).
-    #    catalog.add_dependency(governance) once it exists.
+    #    catalog.add_stack_dependency(governance) once it exists.
 
     # 3. Catalog: Glue databases and contract-typed tables, the job and crawler roles.
     catalog = CatalogStack(app, f"{prefix}-catalog", config=config, storage=storage, env=env)
-    catalog.add_dependency(storage)
+    catalog.add_stack_dependency(storage)
     stacks["catalog"] = catalog
 
     # 4. GRANTS PLUG IN HERE (Lake Formation grants to catalog.job_role / crawler_roles);
-    #    etl.add_dependency(grants) so crawlers and jobs only run once they are allowed.
+    #    etl.add_stack_dependency(grants) so crawlers and jobs only run once they are allowed.
 
     # 5. ETL: Glue jobs, crawlers, workflow, schedule, landing events, failure notifications.
     etl = EtlStack(app, f"{prefix}-etl", config=config, storage=storage, catalog=catalog, env=env)
-    etl.add_dependency(catalog)
+    etl.add_stack_dependency(catalog)
     stacks["etl"] = etl
 
     # 6. Analytics: the Athena workgroup and the named analyses.
     analytics = AnalyticsStack(
         app, f"{prefix}-analytics", config=config, storage=storage, catalog=catalog, env=env
     )
-    analytics.add_dependency(etl)
+    analytics.add_stack_dependency(etl)
     stacks["analytics"] = analytics
 
     # 7. WAREHOUSE PLUGS IN HERE (Redshift + Spectrum over catalog.databases["curated"]),
@@ -77,6 +78,8 @@ def _context(app: cdk.App) -> dict[str, object]:
 def main() -> None:
     app = cdk.App()
     build_app(app, app.node.try_get_context("env") or "dev")
+    # cdk-nag runs as a policy-validation plugin: `cdk synth` fails on any unacknowledged finding.
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     app.synth()
 
 

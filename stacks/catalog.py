@@ -11,14 +11,31 @@ from __future__ import annotations
 from aws_cdk import Aws, Stack
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
-from cdk_nag import NagSuppressions
 from constructs import Construct
 
 from energy_lake import contract, naming
+from stacks import nag
 from stacks.config import EnvConfig
 from stacks.storage import StorageStack
 
 TYPED_ZONES = ("processed", "curated")  # tables declared from the contract
+GLUE_LOG_GROUPS = f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:/aws-glue/*"
+# S3 actions, spelled out (no wildcards): reading a zone, and rewriting one (Spark overwrites
+# partitions: list, put, multipart, delete).
+S3_READ_BUCKET = ("s3:ListBucket", "s3:GetBucketLocation")
+S3_READ_OBJECTS = ("s3:GetObject",)
+S3_WRITE_BUCKET = (*S3_READ_BUCKET, "s3:ListBucketMultipartUploads")
+S3_WRITE_OBJECTS = (
+    *S3_READ_OBJECTS,
+    "s3:PutObject",
+    "s3:DeleteObject",
+    "s3:AbortMultipartUpload",
+    "s3:ListMultipartUploadParts",
+)
+KMS_DECRYPT = ("kms:Decrypt", "kms:DescribeKey")
+KMS_ENCRYPT_DECRYPT = (*KMS_DECRYPT, "kms:Encrypt", "kms:GenerateDataKey")
+JOB_READS = ("raw",)
+JOB_WRITES = ("processed", "curated", "rejected", "glue_assets")
 PARQUET_INPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
 PARQUET_OUTPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
 PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
@@ -51,7 +68,7 @@ def table_columns(zone: str, dataset: contract.Dataset) -> tuple[tuple[str, str]
 
 
 def table_partition_keys(zone: str, dataset: contract.Dataset) -> tuple[tuple[str, str], ...]:
-    """(name, type) of the partition columns: processed adds the load column after the event ones."""
+    """(name, type) of partition columns; processed adds the load column after the event ones."""
     if zone == "processed":
         load_type = dict(contract.LINEAGE_COLUMNS)[contract.LOAD_COLUMN]
         return (*dataset.partition_types, (contract.LOAD_COLUMN, load_type))
@@ -156,7 +173,7 @@ class CatalogStack(Stack):
                 ),
             ),
         )
-        table.add_dependency(database)
+        table.add_resource_dependency(database)
         return table
 
     def database_arns(self, zone: str) -> list[str]:
@@ -188,7 +205,6 @@ class CatalogStack(Stack):
             )
         )
         # Glue names the log groups after the security configuration and role at run time.
-        log_groups = f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:/aws-glue/*"
         role.add_to_policy(
             iam.PolicyStatement(
                 sid="GlueLogs",
@@ -198,20 +214,63 @@ class CatalogStack(Stack):
                     "logs:PutLogEvents",
                     "logs:AssociateKmsKey",
                 ],
-                resources=[log_groups, f"{log_groups}:log-stream:*"],
+                resources=[GLUE_LOG_GROUPS, f"{GLUE_LOG_GROUPS}:log-stream:*"],
             )
+        )
+        nag.acknowledge(
+            role,
+            "AwsSolutions-IAM5",
+            "Glue names its log groups under /aws-glue/ at run time after the security "
+            "configuration and the role; lakeformation:GetDataAccess has no resource-level "
+            "permissions (Lake Formation decides what the vended credentials reach).",
+            [
+                nag.resource(GLUE_LOG_GROUPS),
+                nag.resource(f"{GLUE_LOG_GROUPS}:log-stream:*"),
+                "Resource::*",
+            ],
         )
         return role
 
+    def _allow_s3(self, role: iam.Role, sid: str, names: tuple[str, ...], *, write: bool) -> None:
+        """Bucket- and object-level access to exactly these buckets, and their key."""
+        storage = self.storage
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid=f"{sid}Buckets",
+                actions=list(S3_WRITE_BUCKET if write else S3_READ_BUCKET),
+                resources=[storage.bucket_arn(n) for n in names],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid=f"{sid}Objects",
+                actions=list(S3_WRITE_OBJECTS if write else S3_READ_OBJECTS),
+                resources=[storage.bucket_arn(n, objects=True) for n in names],
+            )
+        )
+        nag.acknowledge(
+            role,
+            "AwsSolutions-IAM5",
+            f"Object-level access inside the {', '.join(names)} bucket(s) only: the jobs and "
+            "crawlers address objects by key under dataset/partition prefixes decided at run "
+            "time.",
+            [nag.resource(storage.bucket_arn(n, objects=True)) for n in names],
+        )
+
     def _job_role(self) -> iam.Role:
-        s = self.storage
         role = self._glue_role(
             "GlueJobRole",
             f"{self.config.prefix}: the raw_to_processed and processed_to_curated jobs",
         )
-        s.buckets["raw"].grant_read(role)
-        for name in ("processed", "curated", "rejected", "glue_assets"):
-            s.buckets[name].grant_read_write(role)
+        self._allow_s3(role, "ReadRaw", JOB_READS, write=False)
+        self._allow_s3(role, "WriteZones", JOB_WRITES, write=True)
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="LakeKey",
+                actions=list(KMS_ENCRYPT_DECRYPT),
+                resources=[self.storage.key.key_arn],
+            )
+        )
         role.add_to_policy(
             iam.PolicyStatement(
                 sid="GlueJobMetrics",
@@ -220,28 +279,6 @@ class CatalogStack(Stack):
                 conditions={"StringEquals": {"cloudwatch:namespace": "Glue"}},
             )
         )
-        NagSuppressions.add_resource_suppressions(
-            role,
-            [
-                {
-                    "id": "AwsSolutions-IAM5",
-                    "reason": "Object-level access to the lake buckets the jobs read and write "
-                    "(bucket ARN + '/*') with the S3/KMS action groups CDK grants emit "
-                    "(GetObject*, List*, Abort*, DeleteObject*, GenerateDataKey*, ReEncrypt*); "
-                    "Glue log groups are named at run time under /aws-glue/; "
-                    "lakeformation:GetDataAccess and cloudwatch:PutMetricData (namespace "
-                    "'Glue' only) have no resource-level permissions.",
-                    "appliesTo": [
-                        *_GRANT_ACTION_WILDCARDS,
-                        *_bucket_object_findings(s, ("raw", "processed", "curated", "rejected")),
-                        *_bucket_object_findings(s, ("glue_assets",)),
-                        *_GLUE_LOG_FINDINGS,
-                        "Resource::*",
-                    ],
-                }
-            ],
-            apply_to_children=True,
-        )
         return role
 
     def _crawler_role(self, zone: str) -> iam.Role:
@@ -249,7 +286,14 @@ class CatalogStack(Stack):
             f"{zone.capitalize()}CrawlerRole",
             f"{self.config.prefix}: the {zone} crawler (reads the {zone} bucket only)",
         )
-        self.storage.buckets[zone].grant_read(role)
+        self._allow_s3(role, f"Read{zone.capitalize()}", (zone,), write=False)
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="LakeKeyDecrypt",
+                actions=list(KMS_DECRYPT),
+                resources=[self.storage.key.key_arn],
+            )
+        )
         role.add_to_policy(
             iam.PolicyStatement(
                 sid="CatalogOfItsZone",
@@ -257,49 +301,11 @@ class CatalogStack(Stack):
                 resources=self.database_arns(zone),
             )
         )
-        NagSuppressions.add_resource_suppressions(
+        nag.acknowledge(
             role,
-            [
-                {
-                    "id": "AwsSolutions-IAM5",
-                    "reason": f"Read access to the objects of the {zone} bucket only (CDK grant "
-                    "action groups GetObject*, GetBucket*, List*); partitions are added to "
-                    f"every table of the {zone} database only; Glue log groups are named at "
-                    "run time under /aws-glue/; lakeformation:GetDataAccess has no "
-                    "resource-level permissions.",
-                    "appliesTo": [
-                        *_GRANT_ACTION_WILDCARDS,
-                        *_bucket_object_findings(self.storage, (zone,)),
-                        {"regex": "/^Resource::arn:<AWS::Partition>:glue:.*:table/.*/\\*$/g"},
-                        *_GLUE_LOG_FINDINGS,
-                        "Resource::*",
-                    ],
-                }
-            ],
-            apply_to_children=True,
+            "AwsSolutions-IAM5",
+            f"The crawler adds partitions (and, for raw, tables) to the tables of the {zone} "
+            "database only; table names are the datasets, discovered or declared.",
+            [nag.resource(self.database_arns(zone)[-1])],
         )
         return role
-
-
-_GRANT_ACTION_WILDCARDS = (
-    "Action::s3:GetObject*",
-    "Action::s3:GetBucket*",
-    "Action::s3:List*",
-    "Action::s3:Abort*",
-    "Action::s3:DeleteObject*",
-    "Action::kms:GenerateDataKey*",
-    "Action::kms:ReEncrypt*",
-)
-_GLUE_LOG_FINDINGS = (
-    {"regex": "/^Resource::arn:<AWS::Partition>:logs:.*:log-group:/aws-glue/\\*.*$/g"},
-)
-
-
-def _bucket_object_findings(storage: StorageStack, names: tuple[str, ...]) -> list[dict[str, str]]:
-    """cdk-nag findings for `<bucket ARN>/*` of exactly these buckets (imported cross-stack)."""
-    del storage  # the finding names the export of the bucket's logical id
-    return [{"regex": f"/^Resource::<.*{_logical_hint(name)}.*>/\\*$/g"} for name in names]
-
-
-def _logical_hint(name: str) -> str:
-    return "".join(part.capitalize() for part in name.split("_")) + "Bucket"

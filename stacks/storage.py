@@ -6,11 +6,11 @@ from aws_cdk import Aws, CfnOutput, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-from cdk_nag import NagSuppressions
 from constructs import Construct
 
 from energy_lake import naming
 from stacks.config import EnvConfig
+from stacks.nag import acknowledge
 
 DATA_ZONES = naming.STORAGE_ZONES  # raw, processed, curated, rejected: versioned data buckets
 SERVICE_BUCKETS = ("athena_results", "glue_assets")
@@ -28,12 +28,19 @@ class StorageStack(Stack):
         buckets: bucket by name — "raw", "processed", "curated", "rejected" (data zones,
             versioned), "athena_results", "glue_assets" (scripts' temp dir, Spark UI logs, run
             reports) and "access_logs" (server access logs of all the others).
+        bucket_names: bucket by name -> its physical name,
+            `<prefix>-<name>-<account>-<region>` (account and region as pseudo parameters), so
+            IAM policies in later stacks can name exact bucket ARNs without cross-stack imports.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, config: EnvConfig, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
         self.key = self._key()
+        self.bucket_names = {
+            name: f"{config.prefix}-{name.replace('_', '-')}-{Aws.ACCOUNT_ID}-{Aws.REGION}"
+            for name in BUCKETS
+        }
         self.buckets: dict[str, s3.Bucket] = {}
         self.buckets["access_logs"] = self._access_logs_bucket()
         for name in (*DATA_ZONES, *SERVICE_BUCKETS):
@@ -46,6 +53,11 @@ class StorageStack(Stack):
                 description=f"S3 bucket of the {name.replace('_', ' ')}",
             )
         CfnOutput(self, "LakeKeyArn", value=self.key.key_arn, description="KMS key of the lake")
+
+    def bucket_arn(self, name: str, objects: bool = False) -> str:
+        """ARN of a bucket (or of its objects), from its physical name: no cross-stack import."""
+        arn = f"arn:{Aws.PARTITION}:s3:::{self.bucket_names[name]}"
+        return f"{arn}/*" if objects else arn
 
     def _key(self) -> kms.Key:
         key = kms.Key(
@@ -88,7 +100,6 @@ class StorageStack(Stack):
                 principals=[iam.ServicePrincipal("events.amazonaws.com")],
                 actions=["kms:Decrypt", "kms:GenerateDataKey*"],
                 resources=["*"],
-                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
             )
         )
         return key
@@ -97,6 +108,7 @@ class StorageStack(Stack):
         bucket = s3.Bucket(
             self,
             "AccessLogsBucket",
+            bucket_name=self.bucket_names["access_logs"],
             # Server access log delivery supports SSE-S3 only, not SSE-KMS.
             encryption=s3.BucketEncryption.S3_MANAGED,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
@@ -114,23 +126,20 @@ class StorageStack(Stack):
                 )
             ],
         )
-        NagSuppressions.add_resource_suppressions(
+        acknowledge(
             bucket,
-            [
-                {
-                    "id": "AwsSolutions-S1",
-                    "reason": "This is the server access log bucket of the lake; logging its "
-                    "own access would loop. Access to it is recorded by CloudTrail.",
-                }
-            ],
+            "AwsSolutions-S1",
+            "This is the server access log bucket of the lake; logging its own access would "
+            "loop. Access to it is recorded by CloudTrail.",
         )
         return bucket
 
     def _bucket(self, name: str) -> s3.Bucket:
         versioned = name in DATA_ZONES
-        return s3.Bucket(
+        bucket = s3.Bucket(
             self,
             f"{_camel(name)}Bucket",
+            bucket_name=self.bucket_names[name],
             encryption=s3.BucketEncryption.KMS,
             encryption_key=self.key,
             bucket_key_enabled=True,
@@ -140,12 +149,20 @@ class StorageStack(Stack):
             versioned=versioned,
             server_access_logs_bucket=self.buckets["access_logs"],
             server_access_logs_prefix=f"{name}/",
-            # Landed raw files start the pipeline through EventBridge (no S3 notification Lambda).
-            event_bridge_enabled=name == "raw",
             removal_policy=self.config.removal_policy,
             auto_delete_objects=self.config.destroy_data_on_delete,
             lifecycle_rules=self._lifecycle_rules(name, versioned),
         )
+        if name == "raw":
+            # Landed files start the pipeline through EventBridge. Set natively on the bucket
+            # (`event_bridge_enabled` would add a notification custom resource and its Lambda).
+            cfn_bucket: s3.CfnBucket = bucket.node.default_child
+            cfn_bucket.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
+                event_bridge_configuration=s3.CfnBucket.EventBridgeConfigurationProperty(
+                    event_bridge_enabled=True
+                )
+            )
+        return bucket
 
     def _lifecycle_rules(self, name: str, versioned: bool) -> list[s3.LifecycleRule]:
         c = self.config
