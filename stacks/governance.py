@@ -14,10 +14,11 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lakeformation as lf
 from aws_cdk import aws_s3 as s3
-from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
 from stacks.config import EnvConfig
+from stacks.nag import acknowledge
+from stacks.nag_refs import resource_finding
 
 # Zones whose S3 locations Lake Formation governs (credential vending to Athena, Spectrum and
 # crawlers). Raw and rejected stay IAM-only: only the pipeline touches them.
@@ -135,20 +136,11 @@ class GovernanceStack(Stack):
                 resources=[key.key_arn],
             )
         )
-        NagSuppressions.add_resource_suppressions(
+        acknowledge(
             role,
-            [
-                NagPackSuppression(
-                    id="AwsSolutions-IAM5",
-                    reason="Lake Formation vends credentials for any object of the registered "
-                    "locations; the wildcard is the object keys of the two governed buckets "
-                    "only.",
-                    applies_to=[
-                        # cdk-nag renders a cross-stack bucket ARN as <StackExportName>/*.
-                        {"regex": "/^Resource::<.+>/\\*$/"}
-                    ],
-                )
-            ],
-            apply_to_children=True,
+            "AwsSolutions-IAM5",
+            "Lake Formation vends credentials for any object of the registered locations; the "
+            "wildcard is the object keys of the two governed buckets only.",
+            findings=[resource_finding(self, b.arn_for_objects("*")) for b in buckets],
         )
         return role

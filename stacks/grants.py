@@ -27,11 +27,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lakeformation as lf
 from aws_cdk import aws_s3 as s3
-from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
 from energy_lake import contract, naming
 from stacks.config import EnvConfig
+from stacks.nag import acknowledge
+from stacks.nag_refs import resource_finding
 
 DESCRIBE = "DESCRIBE"
 SELECT = "SELECT"
@@ -267,17 +268,25 @@ class GrantsStack(Stack):
             permissions_with_grant_option=[],
         )
         if self.grants:
-            grant.add_dependency(self.grants[-1])
+            grant.node.add_dependency(self.grants[-1])
         self.grants.append(grant)
 
     # -- roles -------------------------------------------------------------------------------
 
+    def _tables_arn(self, zone: str) -> str:
+        """ARN of every table of one zone database (what catalog reads of its tables act on)."""
+        glue_arn = f"arn:{Aws.PARTITION}:glue:{Aws.REGION}:{Aws.ACCOUNT_ID}"
+        return f"{glue_arn}:table/{self._database_name(zone)}/*"
+
+    def _table_findings(self, zones: Iterable[str]) -> list[str]:
+        return [resource_finding(self, self._tables_arn(zone)) for zone in zones]
+
     def _glue_read_statement(self, zones: Iterable[str]) -> iam.PolicyStatement:
-        catalog = f"arn:{Aws.PARTITION}:glue:{Aws.REGION}:{Aws.ACCOUNT_ID}"
-        resources = [f"{catalog}:catalog"]
+        glue_arn = f"arn:{Aws.PARTITION}:glue:{Aws.REGION}:{Aws.ACCOUNT_ID}"
+        resources = [f"{glue_arn}:catalog"]
         for zone in zones:
             database = self._database_name(zone)
-            resources += [f"{catalog}:database/{database}", f"{catalog}:table/{database}/*"]
+            resources += [f"{glue_arn}:database/{database}", self._tables_arn(zone)]
         return iam.PolicyStatement(
             sid="ReadGovernedCatalog",
             actions=[
@@ -310,7 +319,7 @@ class GrantsStack(Stack):
         )
         role.add_to_policy(self._glue_read_statement((ANALYST_ZONE,)))
         role.add_to_policy(self._lake_formation_data_access())
-        self._suppress_role_wildcards(role)
+        self._suppress_role_wildcards(role, self._table_findings((ANALYST_ZONE,)))
         return role
 
     def _persona_role(
@@ -373,36 +382,24 @@ class GrantsStack(Stack):
                 resources=[key.key_arn],
             )
         )
-        self._suppress_role_wildcards(role)
+        self._suppress_role_wildcards(
+            role,
+            [
+                *self._table_findings(zones),
+                resource_finding(self, results.arn_for_objects("*")),
+            ],
+        )
         return role
 
     @staticmethod
-    def _suppress_role_wildcards(role: iam.Role) -> None:
-        NagSuppressions.add_resource_suppressions(
+    def _suppress_role_wildcards(role: iam.Role, findings: Sequence[str]) -> None:
+        acknowledge(
             role,
-            [
-                NagPackSuppression(
-                    id="AwsSolutions-IAM5",
-                    reason="lakeformation:GetDataAccess has no resource-level permissions (AWS "
-                    "documents Resource *); data access is decided by the Lake Formation grants "
-                    "of this stack.",
-                    applies_to=["Resource::*"],
-                ),
-                NagPackSuppression(
-                    id="AwsSolutions-IAM5",
-                    reason="Catalog read covers the tables of the granted databases only (the "
-                    "table wildcard is scoped to one named database); Lake Formation grants "
-                    "narrow it to tables and columns.",
-                    applies_to=[
-                        {"regex": "/^Resource::arn:<AWS::Partition>:glue:.*:table/.+/\\*$/"}
-                    ],
-                ),
-                NagPackSuppression(
-                    id="AwsSolutions-IAM5",
-                    reason="Athena writes result objects under keys it chooses; access is "
-                    "limited to the objects of the Athena results bucket of this environment.",
-                    applies_to=[{"regex": "/^Resource::<.+>/\\*$/"}],
-                ),
-            ],
-            apply_to_children=True,
+            "AwsSolutions-IAM5",
+            "lakeformation:GetDataAccess has no resource-level permissions (Resource *); data "
+            "access is decided by the Lake Formation grants of this stack. Catalog reads cover "
+            "the tables of the named databases only (Lake Formation narrows them to tables and "
+            "columns); Athena writes result objects under keys it chooses, in the results bucket "
+            "of this environment only.",
+            findings=["Resource::*", *findings],
         )
