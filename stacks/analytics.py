@@ -79,6 +79,5 @@ class AnalyticsStack(Stack):
                 work_group=self.workgroup.ref,
                 query_string=queries.named_query_sql(name, config.database_name("curated")),
             )
-            query.add_resource_dependency(self.workgroup)
             self.named_queries[name] = query
         CfnOutput(self, "WorkGroupName", value=self.workgroup.ref, description="Athena workgroup")

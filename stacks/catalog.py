@@ -173,7 +173,6 @@ class CatalogStack(Stack):
                 ),
             ),
         )
-        table.add_resource_dependency(database)
         return table
 
     def database_arns(self, zone: str) -> list[str]:
@@ -221,8 +220,10 @@ class CatalogStack(Stack):
             role,
             "AwsSolutions-IAM5",
             "Glue names its log groups under /aws-glue/ at run time after the security "
-            "configuration and the role; lakeformation:GetDataAccess has no resource-level "
-            "permissions (Lake Formation decides what the vended credentials reach).",
+            "configuration and the role. Resource '*' only for actions without resource-level "
+            "permissions: lakeformation:GetDataAccess (Lake Formation decides what the vended "
+            "credentials reach) and, for the job role, cloudwatch:PutMetricData (limited to the "
+            "'Glue' namespace by condition).",
             [
                 nag.resource(GLUE_LOG_GROUPS),
                 nag.resource(f"{GLUE_LOG_GROUPS}:log-stream:*"),

@@ -208,7 +208,7 @@ class EtlStack(Stack):
             # the crawler only adds partitions. Glue requires DeleteBehavior LOG and a full
             # recrawl (CRAWL_EVERYTHING) for catalog targets.
             tables = [self.catalog.tables[(zone, name)] for name in contract.DATASETS]
-            crawler = glue.CfnCrawler(
+            return glue.CfnCrawler(
                 self,
                 f"{zone.capitalize()}Crawler",
                 description=f"Registers new partitions of the contract-typed {zone} tables",
@@ -228,9 +228,6 @@ class EtlStack(Stack):
                 ),
                 **common,
             )
-            for table in tables:
-                crawler.add_resource_dependency(table)
-            return crawler
         # Raw: discover the landed CSV, one table per dataset folder; only new load folders are
         # crawled, and schema changes are logged, not applied.
         raw = self.storage.buckets["raw"].bucket_name
