@@ -200,6 +200,10 @@ class DateRange:
             e = self.end
             out |= {"end_year": e.year, "end_month": e.month, "end_day": e.day}
             out["end_time"] = dt.datetime.combine(e + dt.timedelta(days=1), dt.time())
+        if self.start is not None and self.end is not None and self.start.year == self.end.year:
+            out |= {"first_month": self.start.month, "last_month": self.end.month}
+            if self.start.month == self.end.month:
+                out |= {"first_day": self.start.day, "last_day": self.end.day}
         return out
 
 

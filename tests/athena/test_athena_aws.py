@@ -100,6 +100,7 @@ def test_the_query_runs_in_the_workgroup_and_database_with_bound_parameters(sess
     assert execution["ExecutionParameters"] == [
         "2025", "2025", "2", "1", "TIMESTAMP '2025-02-01 00:00:00'",
         "2025", "2025", "2", "28", "TIMESTAMP '2025-03-01 00:00:00'",
+        "2", "2", "1", "28",
     ]  # fmt: skip
     assert "2025" not in execution["Query"]  # user values never reach the SQL text
     # The workgroup enforces its result location and encryption: the query used them.

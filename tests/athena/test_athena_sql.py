@@ -93,13 +93,35 @@ def test_a_date_range_adds_partition_predicates_with_bound_parameters(name: str)
     sql = rendered.sql()
     partitions = set(contract.TRANSACTIONS.partition_columns)
     on_partitions = _conjuncts_on(sqlglot.parse_one(sql, read="trino"), partitions)
-    assert len(on_partitions) == 4  # year >= / <= and (year, month, day) >= / <=
+    # year >= / <=, (year, month, day) >= / <=, month and day BETWEEN (one month)
+    assert len(on_partitions) == 6
     assert "2025" not in sql and "?" in sql  # values are parameters, not SQL text
-    assert sql.count("?") == len(rendered.params) == 10
-    assert [p.athena_literal() for p in rendered.params] == [
-        "2025", "2025", "2", "1", "TIMESTAMP '2025-02-01 00:00:00'",
-        "2025", "2025", "2", "28", "TIMESTAMP '2025-03-01 00:00:00'",
-    ]  # fmt: skip
+    assert sql.count("?") == len(rendered.params) == 14
+    assert [p.athena_literal() for p in rendered.params] == FEB_PARAMETERS
+
+
+FEB_PARAMETERS = [
+    "2025", "2025", "2", "1", "TIMESTAMP '2025-02-01 00:00:00'",
+    "2025", "2025", "2", "28", "TIMESTAMP '2025-03-01 00:00:00'",
+    "2", "2", "1", "28",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "plain_bounds"),
+    [
+        (dt.date(2024, 12, 31), dt.date(2025, 1, 1), {"year"}),
+        (dt.date(2025, 1, 31), dt.date(2025, 2, 1), {"year", "month"}),
+        (dt.date(2025, 2, 3), dt.date(2025, 2, 3), {"year", "month", "day"}),
+        (dt.date(2025, 2, 3), None, {"year"}),
+    ],
+)
+def test_plain_partition_bounds_are_added_where_they_are_exact(start, end, plain_bounds) -> None:
+    rendered = queries.render("energy-by-type", start=start, end=end)
+    partitions = set(contract.TRANSACTIONS.partition_columns)
+    tree = sqlglot.parse_one(rendered.sql(), read="trino")
+    single = [c for c in _conjuncts_on(tree, partitions) if not list(c.find_all(exp.Tuple))]
+    assert {col.name for c in single for col in c.find_all(exp.Column)} == plain_bounds
 
 
 def test_parameter_order_is_the_placeholders_textual_order() -> None:
