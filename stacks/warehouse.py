@@ -106,12 +106,15 @@ class WarehouseStack(Stack):
             self._pause_schedule()
         self.external_schema = self._external_schema(spectrum_role, curated_database)
 
+        # What `energy-lake redshift ...` reads to find the warehouse (redshift/cli.py OUTPUTS).
+
         outputs = {
             "ClusterIdentifier": self.cluster.ref,
             "DatabaseName": DATABASE,
             "SecretArn": self.cluster.attr_master_password_secret_arn,
             "ExternalSchema": self.schema_name,
             "SpectrumRoleArn": spectrum_role.role_arn,
+            "CatalogDatabase": curated_database.ref,
         }
         for key, value in outputs.items():
             output = CfnOutput(self, f"{key}Output", value=value)
