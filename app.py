@@ -22,7 +22,10 @@ from stacks.analytics import AnalyticsStack
 from stacks.catalog import CatalogStack
 from stacks.config import load_config
 from stacks.etl import EtlStack
+from stacks.governance import GovernanceStack
+from stacks.grants import GrantsStack
 from stacks.storage import StorageStack
+from stacks.warehouse import WarehouseStack
 
 
 def build_app(app: cdk.App, env_name: str) -> dict[str, cdk.Stack]:
@@ -38,20 +41,46 @@ def build_app(app: cdk.App, env_name: str) -> dict[str, cdk.Stack]:
     storage = StorageStack(app, f"{prefix}-storage", config=config, env=env)
     stacks["storage"] = storage
 
-    # 2. GOVERNANCE PLUGS IN HERE (Lake Formation settings, data-access role, registration).
-    #    catalog.add_stack_dependency(governance) once it exists.
+    # 2. Governance: Lake Formation settings (admins appended), data-access role, registration
+    #    of the processed and curated locations.
+    governance = GovernanceStack(
+        app,
+        f"{prefix}-governance",
+        config=config,
+        key=storage.key,
+        buckets=storage.buckets,
+        env=env,
+    )
+    governance.add_stack_dependency(storage)
+    stacks["governance"] = governance
 
     # 3. Catalog: Glue databases and contract-typed tables, the job and crawler roles.
     catalog = CatalogStack(app, f"{prefix}-catalog", config=config, storage=storage, env=env)
     catalog.add_stack_dependency(storage)
+    catalog.add_stack_dependency(governance)  # databases after settings and registration
     stacks["catalog"] = catalog
 
-    # 4. GRANTS PLUG IN HERE (Lake Formation grants to catalog.job_role / crawler_roles);
-    #    etl.add_stack_dependency(grants) so crawlers and jobs only run once they are allowed.
+    # 4. Grants: Lake Formation permissions of the job, crawler, persona and Spectrum roles.
+    grants = GrantsStack(
+        app,
+        f"{prefix}-grants",
+        config=config,
+        key=storage.key,
+        athena_results_bucket=storage.buckets["athena_results"],
+        databases=catalog.databases,
+        tables=catalog.tables,
+        job_role=catalog.job_role,
+        crawler_roles=catalog.crawler_roles,
+        location_arns=governance.location_arns,
+        env=env,
+    )
+    grants.add_stack_dependency(catalog)
+    stacks["grants"] = grants
 
     # 5. ETL: Glue jobs, crawlers, workflow, schedule, landing events, failure notifications.
     etl = EtlStack(app, f"{prefix}-etl", config=config, storage=storage, catalog=catalog, env=env)
     etl.add_stack_dependency(catalog)
+    etl.add_stack_dependency(grants)  # crawlers and jobs only run once they are allowed
     stacks["etl"] = etl
 
     # 6. Analytics: the Athena workgroup and the named analyses.
@@ -61,8 +90,18 @@ def build_app(app: cdk.App, env_name: str) -> dict[str, cdk.Stack]:
     analytics.add_stack_dependency(etl)
     stacks["analytics"] = analytics
 
-    # 7. WAREHOUSE PLUGS IN HERE (Redshift + Spectrum over catalog.databases["curated"]),
-    #    when config.warehouse.
+    # 7. Warehouse: Redshift + Spectrum over the curated database; optional, it costs money.
+    if config.warehouse:
+        warehouse = WarehouseStack(
+            app,
+            f"{prefix}-warehouse",  # redshift/cli.py finds its outputs under this name
+            config=config,
+            spectrum_role=grants.spectrum_role,
+            curated_database=catalog.databases["curated"],
+            env=env,
+        )
+        warehouse.add_stack_dependency(analytics)
+        stacks["warehouse"] = warehouse
 
     for stack in stacks.values():
         cdk.Tags.of(stack).add("project", config.project)
