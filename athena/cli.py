@@ -243,15 +243,23 @@ def _table(frame: pd.DataFrame, names: Sequence[str], rows: list[list[object]]) 
     return "\n".join(out) + "\n"
 
 
-def print_analyses(lake_root: str, out: TextIO | None = None) -> None:
-    """The four analyses over a local lake, full range, as tables (the end of `make demo`)."""
+def print_analyses(lake_root: str, out: TextIO | None = None, max_rows: int = 12) -> None:
+    """The four analyses over a local lake, full range, as tables (the end of `make demo`).
+
+    Long results show their first `max_rows` rows and say how to see the rest.
+    """
     from athena import local
 
     out = out or sys.stdout
     for analysis in queries.analyses():
         frame = local.run(analysis.name, lake_root)  # top-clients: its default N
         out.write(f"\n== {analysis.title} ({analysis.name}) ==\n")
-        out.write(format_frame(frame, "table"))
+        out.write(format_frame(frame.head(max_rows), "table"))
+        if len(frame) > max_rows:
+            out.write(
+                f"... {len(frame) - max_rows} more rows: "
+                f"energy-lake query {analysis.name} --lake {lake_root}\n"
+            )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

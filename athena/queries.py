@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from pathlib import Path
 
 import sqlglot
 from sqlglot import exp
@@ -111,8 +111,11 @@ class RenderedQuery:
         return self.tree.sql(dialect=dialect, pretty=pretty)
 
 
+SQL_DIR = Path(__file__).resolve().parent / "sql"  # next to this module, however installed
+
+
 def _read_sql(file: str) -> str:
-    return resources.files("athena").joinpath("sql", file).read_text(encoding="utf-8")
+    return (SQL_DIR / file).read_text(encoding="utf-8")
 
 
 def parse_sql_file(file: str) -> exp.Select:

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-# The root conftest puts `tests/` on sys.path, where this folder would shadow the `athena`
-# package as a namespace package under a bare `pytest` (the editable install's finder runs
-# after sys.path). The repository root first keeps `import athena` the real package.
-_ROOT = str(Path(__file__).resolve().parents[2])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
+# Whatever pytest's import mode: the fixture builder next to these tests is importable by name,
+# and the repository root comes first so `import athena` is the package, never this folder
+# (or a stale editable install's namespace entry) taken for it.
+_HERE = Path(__file__).resolve().parent
+for _path in (str(_HERE), str(_HERE.parents[1])):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
 
 from athena_lake_fixture import build_lake  # noqa: E402
 

@@ -132,6 +132,12 @@ def test_print_analyses_prints_the_four_tables(lake: Path) -> None:
     for analysis in queries.analyses():
         assert f"== {analysis.title} ({analysis.name}) ==" in text
     assert "Acme, S.A." in text and "Viento Sur" in text
+    assert "more rows" not in text
+    short = io.StringIO()
+    cli.print_analyses(str(lake), out=short, max_rows=2)
+    assert (
+        f"... 5 more rows: energy-lake query monthly-price-trend --lake {lake}" in short.getvalue()
+    )
 
 
 def test_register_adds_both_commands_to_a_main_parser(lake: Path, capsys) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from importlib import resources
 
 import pytest
 import sqlglot
@@ -14,9 +13,7 @@ from athena import queries
 from athena.queries import ArgumentError
 from energy_lake import contract
 
-SQL_FILES = sorted(
-    p.name for p in resources.files("athena").joinpath("sql").iterdir() if p.name.endswith(".sql")
-)
+SQL_FILES = sorted(p.name for p in queries.SQL_DIR.glob("*.sql"))
 FEB = {"start": dt.date(2025, 2, 1), "end": dt.date(2025, 2, 28)}
 
 
