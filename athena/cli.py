@@ -44,11 +44,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "on Athena. Dates are transaction_date's UTC day, both ends inclusive.",
     )
     query.add_argument("analysis", metavar="{" + ",".join(ANALYSES) + "}")
-    backend = query.add_mutually_exclusive_group()
-    backend.add_argument(
+    query.add_argument(
         "--lake", help=f"local lake directory (default ${LAKE_ENV} or {DEFAULT_LAKE})"
     )
-    backend.add_argument("--athena", action="store_true", help="run on Athena instead")
+    query.add_argument("--athena", action="store_true", help="run on Athena instead of --lake")
     _add_aws_arguments(query)
     query.add_argument("--start", help="first day, YYYY-MM-DD (inclusive)")
     query.add_argument("--end", help="last day, YYYY-MM-DD (inclusive)")
@@ -56,6 +55,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--limit", help=f"at most N rows (top-clients: N, default {queries.DEFAULT_TOP_N})"
     )
     query.add_argument("--format", default="table", help="table (default), csv or json")
+    query.add_argument(
+        "--print-sql",
+        action="store_true",
+        help="print the Athena SQL and its ExecutionParameters instead of running it",
+    )
     query.add_argument(
         "--profile",
         action="store_true",
@@ -120,11 +124,12 @@ def query_command(args: argparse.Namespace) -> int:
         return _fail("query", error, 2)
     except AthenaError as error:
         return _fail("query", error, 1)
-    sys.stdout.write(format_frame(frame, args.format))
+    if frame is not None:
+        sys.stdout.write(format_frame(frame, args.format))
     return 0
 
 
-def _run_query(args: argparse.Namespace) -> pd.DataFrame:
+def _run_query(args: argparse.Namespace) -> pd.DataFrame | None:
     from athena import aws, local
 
     queries.analysis(args.analysis)  # unknown name -> ArgumentError
@@ -134,6 +139,14 @@ def _run_query(args: argparse.Namespace) -> pd.DataFrame:
     end = queries.parse_date(args.end, "--end") if args.end is not None else None
     queries.DateRange(start, end)  # end before start -> ArgumentError
     limit = _parse_limit(args.limit)
+    if args.athena and args.lake is not None:
+        raise ArgumentError("choose --lake or --athena, not both")
+    if args.print_sql:
+        rendered = queries.render(args.analysis, start=start, end=end, limit=limit)
+        literals = [p.athena_literal() for p in rendered.params]
+        print(f"-- {args.analysis}: Athena (Trino) SQL; ExecutionParameters, in order: {literals}")
+        print(rendered.sql() + ";")
+        return None
     if not args.athena:
         aws_flags = [f for f in ("env", "workgroup", "database", "region") if getattr(args, f)]
         if aws_flags:

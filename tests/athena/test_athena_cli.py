@@ -88,13 +88,14 @@ def test_limit_applies_to_any_analysis(lake: Path, capsys) -> None:
         (["query", "top-clients", "--format", "xml"], "--format"),
         (["query", "top-clients", "--workgroup", "wg"], "needs --athena"),
         (["query", "top-clients", "--athena", "--profile"], "--profile"),
+        (["query", "top-clients", "--athena", "--lake", "x"], "not both"),
         (["query", "top-clients", "--athena", "--database", "Bad-Name"], "Glue database name"),
     ],
 )
 def test_bad_arguments_are_one_line_and_exit_code_2(
     lake: Path, capsys, args: list[str], message: str
 ) -> None:
-    argv = [*args, "--lake", str(lake)] if "--athena" not in args else args
+    argv = args if "--athena" in args else [*args, "--lake", str(lake)]
     code, out, err = run(argv, capsys)
     assert code == 2
     assert out == ""
@@ -150,3 +151,11 @@ def test_register_adds_both_commands_to_a_main_parser(lake: Path, capsys) -> Non
     args = parser.parse_args(["athena", "create-views", "--print-sql", "--env", "prod"])
     assert args.func(args) == 0
     assert "energy_lake_prod_curated.energy_by_type" in capsys.readouterr().out
+
+
+def test_print_sql_shows_the_athena_sql_and_its_parameters_without_running(capsys) -> None:
+    argv = ["query", "top-clients", "--lake", "/nonexistent", "--start", "2025-02-01"]
+    code, out, _ = run([*argv, "--end", "2025-02-28", "--limit", "3", "--print-sql"], capsys)
+    assert code == 0
+    assert "ExecutionParameters, in order: ['2025', '2025', '2', '1'," in out
+    assert "(t.year, t.month, t.day) >= (?, ?, ?)" in out and "LIMIT 3;" in out
