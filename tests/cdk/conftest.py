@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
-from cdk_harness import Synth, synthesise
+
+# Whatever pytest's import mode: the harness next to these tests is importable by name, and the
+# repository root (app.py, stacks/) comes first.
+_HERE = Path(__file__).resolve().parent
+for _path in (str(_HERE), str(_HERE.parents[1])):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
+
+from cdk_harness import Synth, synthesise  # noqa: E402
 
 
 @pytest.fixture(scope="session")
