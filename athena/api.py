@@ -59,7 +59,7 @@ def run_analysis(
         target = AthenaTarget() if athena is True else athena
         if not isinstance(target, AthenaTarget):
             raise ArgumentError(f"athena must be an AthenaTarget or True, got {athena!r}")
-        return aws.run(name, target, start_date=start_date, end_date=end_date, limit=limit)
+        return aws.run(name, target, start=start_date, end=end_date, limit=limit)
     root = lake if lake is not None else os.environ.get(LAKE_ENV, DEFAULT_LAKE)
     return local.run(name, root, start=start_date, end=end_date, limit=limit)
 

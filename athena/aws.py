@@ -22,6 +22,7 @@ How a query runs, and why:
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 from collections.abc import Iterator, Sequence
@@ -79,7 +80,9 @@ def session_for(target: AthenaTarget) -> boto3.Session:
 
 def check_target(session: boto3.Session, target: AthenaTarget) -> None:
     """Fail with one clear error unless the workgroup and database are usable."""
-    where = f"in region {session.region_name or '(default)'}"
+    if not session.region_name:
+        raise AthenaError("no AWS region: pass --region (or region=) or set AWS_REGION")
+    where = f"in region {session.region_name}"
     try:
         workgroup = session.client("athena").get_work_group(WorkGroup=target.workgroup)
     except (ClientError, BotoCoreError) as error:
@@ -109,7 +112,7 @@ def check_target(session: boto3.Session, target: AthenaTarget) -> None:
         ) from None
 
 
-def start(
+def start_query(
     session: boto3.Session, target: AthenaTarget, sql: str, params: Sequence[str] = ()
 ) -> str:
     """Start one statement in the target's workgroup and database; its execution id."""
@@ -129,7 +132,7 @@ def start(
         raise AthenaError(f"Athena refused the query: {_message(error)}") from None
 
 
-def wait(session: boto3.Session, target: AthenaTarget, execution_id: str) -> dict:
+def wait_for(session: boto3.Session, target: AthenaTarget, execution_id: str) -> dict:
     """Poll until the query ends; its QueryExecution, or AthenaError with Athena's reason."""
     client = session.client("athena")
     deadline = time.monotonic() + target.timeout_seconds
@@ -177,20 +180,20 @@ def run(
     name: str,
     target: AthenaTarget | None = None,
     *,
-    start_date=None,
-    end_date=None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
     limit: int | None = None,
     session: boto3.Session | None = None,
 ) -> pd.DataFrame:
     """One analysis on Athena, as the typed frame (same dtypes as the local backend)."""
     target = target or AthenaTarget()
-    rendered = queries.render(name, start=start_date, end=end_date, limit=limit)
+    rendered = queries.render(name, start=start, end=end, limit=limit)
     session = session or session_for(target)
     check_target(session, target)
-    execution_id = start(
+    execution_id = start_query(
         session, target, rendered.sql(), [p.athena_literal() for p in rendered.params]
     )
-    wait(session, target, execution_id)
+    wait_for(session, target, execution_id)
     expected = [c.name for c in rendered.analysis.output_columns]
     try:
         rows = list(result_rows(session, execution_id, expected))
@@ -210,9 +213,9 @@ def create_views(
     check_target(session, target)
     created = []
     for analysis in queries.analyses():
-        execution_id = start(
+        execution_id = start_query(
             session, target, queries.create_view_sql(analysis.name, target.database)
         )
-        wait(session, target, execution_id)
+        wait_for(session, target, execution_id)
         created.append(f"{target.database}.{analysis.view_name}")
     return created

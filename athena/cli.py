@@ -163,7 +163,7 @@ def _run_query(args: argparse.Namespace) -> pd.DataFrame | None:
         return frame
     if args.profile:
         raise ArgumentError("--profile is for the local lake (Athena reports bytes scanned)")
-    return aws.run(args.analysis, _target(args), start_date=start, end_date=end, limit=limit)
+    return aws.run(args.analysis, _target(args), start=start, end=end, limit=limit)
 
 
 def create_views_command(args: argparse.Namespace) -> int:

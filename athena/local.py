@@ -14,6 +14,7 @@ lake without a curated zone is an error.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import tempfile
@@ -47,6 +48,10 @@ def _parquet_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*.parquet") if p.is_file())
 
 
+def _has_parquet(root: Path) -> bool:
+    return any(p.is_file() for p in root.rglob("*.parquet"))
+
+
 def _duckdb_type(sql_type: str) -> str:
     return exp.DataType.build(sql_type, dialect="hive").sql(ENGINE)
 
@@ -60,7 +65,7 @@ def dataset_view_sql(dataset: contract.Dataset, curated: Path) -> str:
     ]
     partitions = [exp.to_identifier(name).sql(ENGINE) for name, _ in dataset.partition_types]
     root = curated / dataset.name
-    if not _parquet_files(root):
+    if not _has_parquet(root):
         nulls = [
             f"CAST(NULL AS {_duckdb_type(t)}) AS {exp.to_identifier(n).sql(ENGINE)}"
             for n, t in (*dataset.curated_columns, *dataset.partition_types)
@@ -97,8 +102,8 @@ def run(
     name: str,
     lake_root: str | os.PathLike[str],
     *,
-    start=None,
-    end=None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
     limit: int | None = None,
 ) -> pd.DataFrame:
     """One analysis over a local lake, as the typed frame."""
@@ -121,8 +126,8 @@ def scan_stats(
     name: str,
     lake_root: str | os.PathLike[str],
     *,
-    start=None,
-    end=None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
     limit: int | None = None,
 ) -> ScanStats:
     """Run an analysis with DuckDB's profiler on and report the files and bytes it read."""

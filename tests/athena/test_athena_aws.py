@@ -27,7 +27,7 @@ REGION = "eu-west-1"
 WORKGROUP = naming.workgroup_name("test")
 DATABASE = naming.database_name("curated", "test")
 RESULTS = "s3://energy-lake-test-athena-results/queries/"
-FEB = {"start_date": dt.date(2025, 2, 1), "end_date": dt.date(2025, 2, 28)}
+FEB = {"start": dt.date(2025, 2, 1), "end": dt.date(2025, 2, 28)}
 
 
 @pytest.fixture
@@ -188,6 +188,13 @@ def test_a_missing_workgroup_is_a_clear_error(session):
     with pytest.raises(AthenaError, match="workgroup 'no-such-workgroup' not found"):
         aws.run("energy-by-type", target, session=session)
     assert executions(session) == []
+
+
+def test_no_region_is_a_clear_error(session, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    with pytest.raises(AthenaError, match="no AWS region"):
+        aws.run("energy-by-type", AthenaTarget(WORKGROUP, DATABASE), session=boto3.Session())
 
 
 def test_a_missing_database_is_a_clear_error(session):
