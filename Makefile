@@ -47,7 +47,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 test: install lint
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 synth: install
 	$(CDK) synth -c env=$(ENV) --quiet
