@@ -152,3 +152,22 @@ def test_the_default_lake_comes_from_the_environment(
 ) -> None:
     monkeypatch.setenv("ENERGY_LAKE_DIR", str(lake))
     assert not athena.monthly_price_trend().empty
+
+
+def test_transaction_date_decides_the_range_partitions_only_prune(tmp_path: Path) -> None:
+    # A row filed under the wrong day (Jan 31) with Feb 1 00:00:00 UTC: a range ending Jan 31
+    # must not count it, although its folder is in range.
+    from athena_lake_fixture import _records, _write
+
+    from energy_lake import contract
+
+    build_lake(tmp_path, TRANSACTIONS[:1])
+    stray = list(TRANSACTIONS[2])  # T03, a sale at 2025-02-01 00:00:00
+    folder = tmp_path / "curated" / "transactions" / "year=2025" / "month=1" / "day=31"
+    _write(
+        folder / "stray.parquet",
+        contract.TRANSACTIONS,
+        _records(contract.TRANSACTIONS, [tuple(stray)]),
+    )
+    assert local.run("energy-by-type", tmp_path, end=D(2025, 1, 31)).empty
+    assert len(local.run("energy-by-type", tmp_path, start=D(2025, 1, 31), end=D(2025, 2, 1))) == 1
