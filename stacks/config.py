@@ -14,6 +14,8 @@ from aws_cdk import RemovalPolicy
 from energy_lake import naming
 
 ENVIRONMENTS = ("dev", "prod")
+# Longest bucket name: <prefix>-athena-results-<12-digit account>-<region of up to 14 chars>.
+MAX_PREFIX_LENGTH = 63 - len("-athena-results-") - 12 - 1 - 14
 
 # Context keys that add principals at deploy time: `-c lakeAdminArns=arn:...,arn:...`.
 PRINCIPAL_CONTEXT_KEYS = {
@@ -77,6 +79,11 @@ class EnvConfig:
             raise ValueError("raw objects must stay 30 days in Standard-IA before Glacier IR")
         if self.raw_infrequent_access_after_days < 30:
             raise ValueError("S3 moves objects to Standard-IA no earlier than 30 days")
+        if len(self.prefix) > MAX_PREFIX_LENGTH:
+            raise ValueError(
+                f"name prefix {self.prefix!r} is longer than {MAX_PREFIX_LENGTH} characters: "
+                "bucket names <prefix>-athena-results-<account>-<region> would exceed 63"
+            )
         if self.glue_number_of_workers < 2:
             raise ValueError("a Glue Spark job needs at least 2 workers")
 

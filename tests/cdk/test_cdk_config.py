@@ -62,3 +62,8 @@ def test_both_environments_build_the_warehouse_path() -> None:
     assert DEV.warehouse and PROD.warehouse
     assert PROD.redshift_number_of_nodes >= DEV.redshift_number_of_nodes
     assert not PROD.drop_external_schema_on_delete
+
+
+def test_a_prefix_too_long_for_bucket_names_is_rejected() -> None:
+    with pytest.raises(ValueError, match="exceed 63"):
+        dataclasses.replace(DEV, project="energy-lake-with-a-long-name")
