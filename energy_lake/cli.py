@@ -161,8 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     from athena.cli import register as register_query
+    from redshift.cli import register as register_redshift
 
     register_query(sub)
+    register_redshift(sub)
     return parser
 
 
