@@ -76,8 +76,10 @@ class GovernanceStack(Stack):
                 role_arn=self.data_access_role.role_arn,
                 hybrid_access_enabled=False,
             )
+            # settings -> registration; the role's policy must be in place before Lake Formation
+            # uses the role (its ARN already orders the role itself).
             registration.node.add_dependency(self.settings)
-            registration.node.add_dependency(self.data_access_role)
+            registration.node.add_dependency(self.data_access_role.node.find_child("DefaultPolicy"))
             self.registrations[zone] = registration
         CfnOutput(
             self,

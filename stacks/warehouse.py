@@ -108,13 +108,14 @@ class WarehouseStack(Stack):
 
         # What `energy-lake redshift ...` reads to find the warehouse (redshift/cli.py OUTPUTS).
 
+        # The schema's own attributes, not the imported values: what the schema was created with.
         outputs = {
             "ClusterIdentifier": self.cluster.ref,
             "DatabaseName": DATABASE,
             "SecretArn": self.cluster.attr_master_password_secret_arn,
-            "ExternalSchema": self.schema_name,
-            "SpectrumRoleArn": spectrum_role.role_arn,
-            "CatalogDatabase": curated_database.ref,
+            "ExternalSchema": self.external_schema.get_att_string("SchemaName"),
+            "SpectrumRoleArn": self.external_schema.get_att_string("IamRoleArn"),
+            "CatalogDatabase": self.external_schema.get_att_string("CatalogDatabase"),
         }
         for key, value in outputs.items():
             output = CfnOutput(self, f"{key}Output", value=value)
@@ -279,7 +280,7 @@ class WarehouseStack(Stack):
                     else None,
                 ),
             )
-            scheduled.node.add_dependency(role)
+            scheduled.node.add_dependency(role.node.find_child("DefaultPolicy"))
 
     # -- external schema ---------------------------------------------------------------------
 
@@ -362,10 +363,10 @@ class WarehouseStack(Stack):
                 "DropOnDelete": "true" if self.config.drop_external_schema_on_delete else "false",
             },
         )
-        # The statement needs the cluster up with the Spectrum role attached, and the handler
-        # its permissions, before it runs.
-        resource.node.add_dependency(self.cluster)
-        resource.node.add_dependency(handler_role)
+        # The statement needs the cluster up with the Spectrum role attached (the Ref and GetAtt
+        # above order it after the cluster, whose IamRoles name the role; the stack deploys after
+        # the grants) and the handler's permissions in place.
+        resource.node.add_dependency(handler_role.node.find_child("DefaultPolicy"))
         self._suppress_custom_resource_findings(handler, handler_role, provider)
         return resource
 

@@ -40,7 +40,12 @@ def on_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
             iam_role=role_arn(props["IamRoleArn"]),
         )
         run(props, sql, context)
-        return {"PhysicalResourceId": schema, "Data": {"SchemaName": schema}}
+        data = {
+            "SchemaName": schema,
+            "CatalogDatabase": props["CatalogDatabase"],
+            "IamRoleArn": props["IamRoleArn"],
+        }
+        return {"PhysicalResourceId": schema, "Data": data}
     if request != "Delete":
         raise ValueError(f"unknown request type {request!r}")
     physical_id = event.get("PhysicalResourceId", "")

@@ -85,10 +85,15 @@ class Synthesized:
     governance: GovernanceStack
     grants: GrantsStack
     warehouse: WarehouseStack | None
+    templates: dict[str, dict]  # "governance", "grants", "warehouse" -> template JSON
 
 
 def build(env_name: str = "dev", **overrides) -> Synthesized:
-    """The stacks under test in one app, with cdk-nag's AwsSolutions checks applied."""
+    """The stacks under test in one app, with cdk-nag's AwsSolutions checks applied.
+
+    Account and region are concrete here (the app's own tests cover environment-agnostic
+    templates), so tokens resolve the way a deploy with credentials would.
+    """
     config = replace(CONFIGS[env_name], **overrides)
     app = cdk.App()
     env = cdk.Environment(account="123456789012", region="eu-west-1")
@@ -121,5 +126,14 @@ def build(env_name: str = "dev", **overrides) -> Synthesized:
             env=env,
         )
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-    app.synth()
-    return Synthesized(app, config, lake, governance, grants, warehouse)
+    assembly = app.synth()  # raises ValidationFailed on any unacknowledged cdk-nag finding
+    templates = {
+        name: assembly.get_stack_artifact(stack.artifact_id).template
+        for name, stack in (
+            ("governance", governance),
+            ("grants", grants),
+            ("warehouse", warehouse),
+        )
+        if stack is not None
+    }
+    return Synthesized(app, config, lake, governance, grants, warehouse, templates)
