@@ -4,7 +4,10 @@ Runs as a Lambda behind the CDK provider framework. The SQL template, names and 
 from the resource properties; every name is validated before it is put into the DDL (identifiers
 cannot be bound as Data API parameters). Create/Update submit the statement through the Redshift
 Data API and poll DescribeStatement until it finishes: FAILED or ABORTED raise with Redshift's
-error message, which the provider framework reports to CloudFormation, failing the deploy.
+error message, which the provider framework reports to CloudFormation, failing the deploy. An
+update that points the same schema at another database or role recreates it; one that renames
+it creates the new schema and CloudFormation's follow-up Delete drops the old one (if
+configured).
 Self-contained (boto3 only): the Lambda asset is this folder alone.
 """
 
@@ -39,6 +42,10 @@ def on_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
             catalog_database=identifier(props["CatalogDatabase"], "CatalogDatabase"),
             iam_role=role_arn(props["IamRoleArn"]),
         )
+        if request == "Update" and _points_elsewhere(event, schema):
+            # CREATE ... IF NOT EXISTS would keep the old database or role: recreate the schema
+            # (external schemas hold no data; USAGE grants on it must be given again).
+            run(props, f"DROP SCHEMA IF EXISTS {schema}", context)
         run(props, sql, context)
         data = {
             "SchemaName": schema,
@@ -59,6 +66,15 @@ def on_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
             # still raises.
             print(f"schema {schema} left in place: {error}")
     return {"PhysicalResourceId": physical_id}
+
+
+def _points_elsewhere(event: dict[str, Any], schema: str) -> bool:
+    """An update that keeps the schema name but changes its catalog database or role."""
+    old = event.get("OldResourceProperties", {})
+    return old.get("SchemaName") == schema and any(
+        old.get(key) != event["ResourceProperties"][key]
+        for key in ("CatalogDatabase", "IamRoleArn")
+    )
 
 
 def identifier(value: str, name: str) -> str:

@@ -59,6 +59,26 @@ def test_create_runs_the_spectrum_ddl_on_the_cluster_and_waits(redshift_data, re
     assert statement.query_string == expected.sql
 
 
+def test_an_update_to_another_role_recreates_the_schema(redshift_data):
+    update = event("Update", "energy_lake_dev_curated")
+    update["OldResourceProperties"] = PROPERTIES | {
+        "IamRoleArn": "arn:aws:iam::123456789012:role/old-spectrum"
+    }
+    handler.on_event(update, LambdaContext())
+    drop, create = (s.query_string for s in redshift_data.statements())
+    assert drop == "DROP SCHEMA IF EXISTS energy_lake_dev_curated"
+    assert create.startswith("CREATE EXTERNAL SCHEMA IF NOT EXISTS energy_lake_dev_curated")
+    assert ROLE in create
+
+
+def test_an_update_of_the_sql_text_only_keeps_the_schema(redshift_data):
+    update = event("Update", "energy_lake_dev_curated")
+    update["OldResourceProperties"] = PROPERTIES | {"Sql": "-- older comment\n" + PROPERTIES["Sql"]}
+    handler.on_event(update, LambdaContext())
+    (create,) = (s.query_string for s in redshift_data.statements())
+    assert create.startswith("CREATE EXTERNAL SCHEMA IF NOT EXISTS")
+
+
 def test_a_failed_statement_fails_the_deploy_with_redshifts_message(redshift_data):
     message = "permission denied for database lake"
     redshift_data.will(Script(statuses=("STARTED", "FAILED"), error=message))
