@@ -15,6 +15,8 @@ LINT_REGIONS = ["eu-west-1", "us-east-1"]
 
 
 def test_cdk_nag_aws_solutions_has_no_unacknowledged_findings(synth: Synth) -> None:
+    """The validation report holds cdk-nag findings (errors and warnings) and, with
+    `annotationsInValidationReport`, every construct warning: all must be absent."""
     findings = [
         f"{v['severity']} {v['ruleName']} at "
         + ", ".join(c["constructPath"] for c in v["violatingConstructs"])
