@@ -6,7 +6,7 @@ import json
 
 import aws_cdk as cdk
 import pytest
-from cdk_harness import Synth
+from cdk_harness import Synth, cdk_context
 from cfnlint.api import ManualArgs, lint
 
 pytestmark = pytest.mark.xdist_group("cdk")
@@ -32,14 +32,17 @@ def test_cdk_nag_is_active_in_the_synthesis(tmp_path) -> None:
     from aws_cdk import aws_s3 as s3
     from cdk_nag import AwsSolutionsChecks
 
-    app = cdk.App(outdir=str(tmp_path))
-    s3.Bucket(cdk.Stack(app, "Unsafe"), "Bucket")
+    app = cdk.App(outdir=str(tmp_path), context=cdk_context())
+    stack = cdk.Stack(app, "Unsafe")
+    s3.Bucket(stack, "Bucket")
+    cdk.Annotations.of(stack).add_warning_v2("test:warning", "a construct warning")
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     with pytest.raises(RuntimeError, match="ValidationFailed"):
         app.synth()
     report = json.loads((tmp_path / "validation-report.json").read_text())
     rules = {v["ruleName"] for p in report["pluginReports"] for v in p["violations"]}
     assert {"AwsSolutions-S1", "AwsSolutions-S10"} <= rules
+    assert any("test:warning" in rule for rule in rules)
 
 
 def acknowledgments(synth: Synth) -> list[tuple[str, str, str, object]]:
