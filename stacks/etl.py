@@ -337,13 +337,13 @@ class EtlStack(Stack):
         landing = events.Rule(
             self,
             "RawLandingRule",
-            description="A CSV file landed in the raw bucket",
+            description="A CSV file (any case of .csv) landed in the raw bucket",
             event_pattern=events.EventPattern(
                 source=["aws.s3"],
                 detail_type=["Object Created"],
                 detail={
                     "bucket": {"name": [self.storage.buckets["raw"].bucket_name]},
-                    "object": {"key": [{"suffix": ".csv"}]},
+                    "object": {"key": [{"suffix": {"equals-ignore-case": ".csv"}}]},
                 },
             ),
             targets=[target],

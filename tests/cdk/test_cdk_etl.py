@@ -238,7 +238,7 @@ def test_csv_landing_in_raw_starts_the_workflow(synth: Synth) -> None:
     (bucket,) = pattern["detail"]["bucket"]["name"]
     raw_id = synth.logical_id(synth.stacks["storage"].buckets["raw"])
     assert raw_id in render(bucket)
-    assert pattern["detail"]["object"]["key"] == [{"suffix": ".csv"}]
+    assert pattern["detail"]["object"]["key"] == [{"suffix": {"equals-ignore-case": ".csv"}}]
     workflow_targets(synth, properties)
 
 
