@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from aws_cdk import Acknowledgment, Aws, Stack, Validations
-from aws_cdk.aws_s3 import IBucket
+from aws_cdk import Acknowledgment, Aws, Validations
 from constructs import IConstruct
 
 
@@ -17,13 +16,6 @@ def acknowledge(scope: IConstruct, rule: str, reason: str, findings: Iterable[st
     """
     ids = [f"{rule}[{finding}]" for finding in findings] or [rule]
     Validations.of(scope).acknowledge(*(Acknowledgment(id=i, reason=reason) for i in ids))
-
-
-def objects_of(bucket: IBucket) -> str:
-    """The IAM5 finding of `<bucket ARN>/*`, spelled the way cdk-nag prints it."""
-    arn = Stack.of(bucket).resolve(bucket.bucket_arn)
-    logical_id, attribute = arn["Fn::GetAtt"]
-    return f"Resource::<{logical_id}.{attribute}>/*"
 
 
 def resource(arn: str) -> str:
