@@ -32,6 +32,9 @@ from stacks.storage import StorageStack
 
 FAILED_JOB_STATES = ("FAILED", "TIMEOUT", "ERROR", "STOPPED")
 FAILED_CRAWLER_STATES = ("Failed",)
+# The custom event that starts a run on demand (besides "Run" in the Glue console).
+RUN_REQUEST_SOURCE = "energy-lake"
+RUN_REQUEST_DETAIL_TYPE = "Pipeline run requested"
 
 
 def s3_uri(bucket_name: str, prefix: str = "") -> str:
@@ -51,7 +54,8 @@ class EtlStack(Stack):
         workflow: the Glue workflow; triggers: name -> CfnTrigger ("start",
             "after_raw_to_processed", "after_processed_to_curated").
         topic: SNS topic receiving job and crawler failures.
-        schedule_rule / landing_rule: EventBridge rules starting the workflow.
+        schedule_rule / landing_rule / run_request_rule: EventBridge rules starting the
+            workflow (schedule; a .csv landed in raw; a `RUN_REQUEST` event put on demand).
     """
 
     def __init__(
@@ -84,7 +88,7 @@ class EtlStack(Stack):
             max_concurrent_runs=1,
         )
         self.triggers = self._triggers()
-        self.schedule_rule, self.landing_rule = self._start_rules()
+        self.schedule_rule, self.landing_rule, self.run_request_rule = self._start_rules()
         self.topic = self._failure_notifications()
         CfnOutput(self, "WorkflowName", value=self.workflow.ref, description="Glue workflow")
         CfnOutput(self, "NotificationTopicArn", value=self.topic.topic_arn)
@@ -313,7 +317,7 @@ class EtlStack(Stack):
             "after_processed_to_curated": after_curated,
         }
 
-    def _start_rules(self) -> tuple[events.Rule, events.Rule]:
+    def _start_rules(self) -> tuple[events.Rule, events.Rule, events.Rule]:
         workflow_arn = Stack.of(self).format_arn(
             service="glue", resource="workflow", resource_name=self.workflow.ref
         )
@@ -348,7 +352,19 @@ class EtlStack(Stack):
             ),
             targets=[target],
         )
-        return schedule, landing
+        # On demand, with nothing but EventBridge: `aws events put-events` (see docs/deploy.md).
+        run_request = events.Rule(
+            self,
+            "RunRequestRule",
+            description="A pipeline run was requested on demand",
+            event_pattern=events.EventPattern(
+                source=[RUN_REQUEST_SOURCE],
+                detail_type=[RUN_REQUEST_DETAIL_TYPE],
+                detail={"env": [self.config.env_name]},
+            ),
+            targets=[target],
+        )
+        return schedule, landing, run_request
 
     def _failure_notifications(self) -> sns.Topic:
         topic = sns.Topic(

@@ -8,6 +8,7 @@ import pytest
 from cdk_harness import Synth, render
 
 from energy_lake import contract, naming
+from stacks.etl import RUN_REQUEST_DETAIL_TYPE, RUN_REQUEST_SOURCE
 from stacks.glue_assets import JOBS
 
 pytestmark = pytest.mark.xdist_group("cdk")
@@ -239,6 +240,16 @@ def test_csv_landing_in_raw_starts_the_workflow(synth: Synth) -> None:
     raw_id = synth.logical_id(synth.stacks["storage"].buckets["raw"])
     assert raw_id in render(bucket)
     assert pattern["detail"]["object"]["key"] == [{"suffix": {"equals-ignore-case": ".csv"}}]
+    workflow_targets(synth, properties)
+
+
+def test_a_run_request_event_starts_the_workflow_of_its_environment(synth: Synth) -> None:
+    properties = rule(synth, synth.stacks["etl"].run_request_rule)
+    assert properties["EventPattern"] == {
+        "source": [RUN_REQUEST_SOURCE],
+        "detail-type": [RUN_REQUEST_DETAIL_TYPE],
+        "detail": {"env": [synth.env_name]},
+    }
     workflow_targets(synth, properties)
 
 
