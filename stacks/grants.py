@@ -18,6 +18,7 @@ the grants of this stack form one chain: each waits for the previous one.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -72,6 +73,17 @@ class Principal:
     name: str
     arn: str
 
+    @classmethod
+    def external(cls, persona: str, arn: str) -> Principal:
+        """A configured principal, named after its ARN (not its position in the config list).
+
+        A grant whose logical id changes is replaced: CloudFormation creates the new one (a
+        no-op, the permission exists) and then deletes the old one, revoking the permission.
+        Ids derived from the ARN stay put when the list is reordered or extended.
+        """
+        digest = hashlib.sha256(arn.encode()).hexdigest()[:8].upper()
+        return cls(f"{persona}{digest}", arn)
+
 
 class GrantsStack(Stack):
     """Lake Formation permissions of one environment, plus the persona and Spectrum roles.
@@ -108,17 +120,13 @@ class GrantsStack(Stack):
         self.spectrum_role = self._spectrum_role()
         self.analyst_role: iam.Role | None = None
         self.engineer_role: iam.Role | None = None
-        analysts = [
-            Principal(f"Analyst{i}", a) for i, a in enumerate(config.analyst_principal_arns)
-        ]
+        analysts = [Principal.external("Analyst", a) for a in config.analyst_principal_arns]
         if not analysts:
             self.analyst_role = self._persona_role(
                 "Analyst", "analyst", (ANALYST_ZONE,), key, athena_results_bucket
             )
             analysts = [Principal("Analyst", self.analyst_role.role_arn)]
-        engineers = [
-            Principal(f"Engineer{i}", a) for i, a in enumerate(config.engineer_principal_arns)
-        ]
+        engineers = [Principal.external("Engineer", a) for a in config.engineer_principal_arns]
         if not engineers:
             self.engineer_role = self._persona_role(
                 "Engineer", "data-engineer", ENGINEER_ZONES, key, athena_results_bucket

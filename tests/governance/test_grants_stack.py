@@ -220,3 +220,15 @@ def test_external_principals_replace_the_persona_roles(variant) -> None:
         }
     for engineer in engineers:
         assert len([g for g in grants if g.principal == engineer]) == 4
+
+
+def test_reordering_configured_principals_keeps_every_grant_in_place(variant) -> None:
+    """A renamed grant is replaced, and the replacement's delete would revoke the permission."""
+    a, b = "arn:aws:iam::123456789012:role/eng-a", "arn:aws:iam::123456789012:role/eng-b"
+    first = variant("dev", engineer_principal_arns=(a, b))
+    second = variant("dev", engineer_principal_arns=(b, a))
+
+    def ids(synth) -> dict[str, str]:
+        return {g.logical_id: g.principal for g in grants_of(synth.templates["grants"])}
+
+    assert ids(first) == ids(second)
