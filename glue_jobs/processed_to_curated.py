@@ -4,7 +4,8 @@ Dimensions are rebuilt as a current snapshot from every processed load (they are
 Facts are merged incrementally: only the event-day partitions a new load touches are rewritten,
 including the old partitions of keys the load corrects, so a run costs in proportion to the
 load, not to the lake. `--full-rebuild true` recomputes everything from processed; both give
-the same rows. A run with no new processed load writes nothing.
+the same rows. A run with no new processed load writes nothing. Only loads whose processed
+marker exists (fully written and count-checked) are ever read.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from pyspark.sql import functions as F
 from energy_lake import contract
 from energy_lake.layout import event_partition_path, join
 from energy_lake.storage import store_for
+from glue_jobs import publish
+from glue_jobs.lock import lake_lock
 from glue_jobs.report import RunReport
 from glue_jobs.shell import parse_job_arguments, spark_session
 from glue_jobs.sources import LOADS
@@ -30,13 +33,13 @@ JOB = "processed_to_curated"
 STATE = "_state"
 
 
-def processed_loads(processed_root: str, dataset: str) -> dict[str, str]:
-    """ingest_date -> run id of the raw_to_processed run that (last) wrote it."""
+def processed_loads(processed_root: str, dataset: str) -> dict[str, dict]:
+    """ingest_date -> marker of every load raw_to_processed has completed."""
     store = store_for(processed_root)
     loads = {}
     for obj in store.list(join(processed_root, LOADS, dataset)):
         marker = json.loads(store.read_bytes(obj.uri))
-        loads[marker["ingest_date"]] = marker["run_id"]
+        loads[marker["ingest_date"]] = marker
     return loads
 
 
@@ -45,6 +48,7 @@ def _state_uri(curated_root: str, dataset: str) -> str:
 
 
 def curated_state(curated_root: str, dataset: str) -> dict[str, str]:
+    """ingest_date -> run id of the processed load merged into curated."""
     uri = _state_uri(curated_root, dataset)
     store = store_for(uri)
     return json.loads(store.read_bytes(uri))["loads"] if store.exists(uri) else {}
@@ -60,10 +64,24 @@ def curated_columns(ds: contract.Dataset) -> list[str]:
     return [n for n, _ in ds.curated_columns] + list(ds.partition_columns)
 
 
+def read_loads(spark: SparkSession, args, ds: contract.Dataset, days: list[str]) -> DataFrame:
+    """Processed rows of the given loads, listing only those loads' folders."""
+    root = join(args.lake.processed, ds.name)
+    if not days:
+        return spark.createDataFrame([], processed_schema(ds))
+    depth = "*/" * len(ds.partition_columns)
+    paths = [join(root, f"{depth}{contract.LOAD_COLUMN}={day}") for day in days]
+    return spark.read.schema(processed_schema(ds)).option("basePath", root).parquet(*paths)
+
+
 def _day_number(ds: contract.Dataset):
     """year*10000 + month*100 + day: one comparable value per event-day partition."""
     year, month, day = (F.col(p) for p in ds.partition_columns)
     return year * 10000 + month * 100 + day
+
+
+def _day_folder(day: int) -> str:
+    return event_partition_path(day // 10000, day // 100 % 100, day % 100)
 
 
 def _dedupe(rows: DataFrame, ds: contract.Dataset, summary: dict) -> DataFrame:
@@ -73,39 +91,37 @@ def _dedupe(rows: DataFrame, ds: contract.Dataset, summary: dict) -> DataFrame:
     return curate.latest_versions(ranked, curated_columns(ds))
 
 
-def _write_full(frame: DataFrame, path: str, ds: contract.Dataset) -> None:
+def _write(frame: DataFrame, path: str, ds: contract.Dataset, mode: str) -> None:
+    """One file per partition (one file for a dimension)."""
     partitions = list(ds.partition_columns)
-    writer = (
-        (frame.repartition(*partitions) if partitions else frame.coalesce(1))
-        .write.mode("overwrite")
-        .option("partitionOverwriteMode", "static")
-    )
+    shaped = frame.repartition(*partitions) if partitions else frame.coalesce(1)
+    writer = shaped.write.mode(mode).option("partitionOverwriteMode", "dynamic")
     (writer.partitionBy(*partitions) if partitions else writer).parquet(path)
 
 
-def rebuild(spark: SparkSession, args, ds: contract.Dataset, summary: dict) -> None:
-    rows = read_table(spark, join(args.lake.processed, ds.name), processed_schema(ds))
+def rebuild(spark, args, ds, days: list[str], run_id: str, summary: dict) -> None:
     summary["mode"] = "full"
-    _write_full(_dedupe(rows, ds, summary), join(args.lake.curated, ds.name), ds)
+    version = publish.begin(args.lake.curated, ds.name, run_id)
+    rows = read_loads(spark, args, ds, days)
+    merged = _dedupe(rows, ds, summary)
+    if version.versioned:
+        _write(merged, version.target, ds, "overwrite")
+    else:  # S3: replace the whole table; partitions no longer present must go too
+        merged.write.mode("overwrite").option("partitionOverwriteMode", "static").partitionBy(
+            *ds.partition_columns
+        ).parquet(version.target)
+    publish.publish(version)
 
 
-def merge_fact_loads(
-    spark: SparkSession, args, ds: contract.Dataset, new_days: list[str], summary: dict
-) -> None:
+def merge_fact_loads(spark, args, ds, new_days: list[str], run_id: str, summary: dict) -> None:
     """Rewrite only the day partitions that the new loads' keys land in or leave."""
-    curated_path = join(args.lake.curated, ds.name)
     key = ds.business_key
-    new_rows = (
-        read_table(spark, join(args.lake.processed, ds.name), processed_schema(ds))
-        .where(F.col(contract.LOAD_COLUMN).cast("string").isin(new_days))
-        .select(*curated_columns(ds))
-        .persist(StorageLevel.MEMORY_AND_DISK)
-    )
-    current = read_table(spark, curated_path, curated_schema(ds))
-    keys = new_rows.select(key).distinct()
+    new_rows = read_loads(spark, args, ds, new_days).select(*curated_columns(ds))
+    new_rows = new_rows.persist(StorageLevel.MEMORY_AND_DISK)
+    current = read_table(spark, join(args.lake.curated, ds.name), curated_schema(ds))
     touched = (
         current.select(key, _day_number(ds).alias("_day"))
-        .join(keys, key, "left_semi")
+        .join(new_rows.select(key).distinct(), key, "left_semi")
         .select("_day")
         .union(new_rows.select(_day_number(ds).alias("_day")))
         .distinct()
@@ -115,22 +131,25 @@ def merge_fact_loads(
     if not days:
         return
     old_rows = current.where(_day_number(ds).isin(days)).select(*curated_columns(ds))
-    merged = _dedupe(old_rows.unionByName(new_rows), ds, summary)
-    merged = merged.persist(StorageLevel.MEMORY_AND_DISK)
-    surviving = {row["_day"] for row in merged.select(_day_number(ds).alias("_day")).collect()}
-    (
-        merged.repartition(*ds.partition_columns)
-        .write.mode("overwrite")
-        .option("partitionOverwriteMode", "dynamic")
-        .partitionBy(*ds.partition_columns)
-        .parquet(curated_path)
+    merged = _dedupe(old_rows.unionByName(new_rows), ds, summary).persist(
+        StorageLevel.MEMORY_AND_DISK
     )
-    store = store_for(curated_path)
-    for day in sorted(set(days) - surviving):  # every row of that day moved elsewhere
-        folder = event_partition_path(day // 10000, day // 100 % 100, day % 100)
-        store.delete_prefix(join(curated_path, folder))
-    summary["partitions_emptied"] = len(set(days) - surviving)
+    surviving = {row["_day"] for row in merged.select(_day_number(ds).alias("_day")).collect()}
+    emptied = sorted(set(days) - surviving)  # every row of that day moved to another day
+    summary["partitions_emptied"] = len(emptied)
+    version = publish.begin(args.lake.curated, ds.name, run_id)
+    if version.versioned:
+        rewritten = {_day_folder(day) for day in days}
+        publish.carry_over(version, lambda folder: folder not in rewritten)
+        _write(merged, version.target, ds, "append")
+    else:
+        _write(merged, version.target, ds, "overwrite")
+        store = store_for(version.target)
+        for day in emptied:
+            store.delete_prefix(join(version.target, _day_folder(day)))
+    publish.publish(version)
     new_rows.unpersist()
+    merged.unpersist()
 
 
 def count_orphans(spark: SparkSession, args, report: RunReport) -> None:
@@ -150,32 +169,42 @@ def count_orphans(spark: SparkSession, args, report: RunReport) -> None:
         }
 
 
+def curate_dataset(spark, args, ds: contract.Dataset, report: RunReport) -> bool:
+    """Bring one curated table up to date; False when there was nothing new."""
+    loads = processed_loads(args.lake.processed, ds.name)
+    done = curated_state(args.lake.curated, ds.name)
+    runs = {day: marker["run_id"] for day, marker in loads.items()}
+    new_days = sorted(day for day, run_id in runs.items() if done.get(day) != run_id)
+    summary = report.datasets.setdefault(ds.name, {"new_loads": new_days})
+    full = args.full_rebuild == "true"
+    if not loads or (not new_days and not full):
+        summary["up_to_date"] = True
+        return False
+    with_rows = sorted(day for day, marker in loads.items() if marker["rows_processed"] > 0)
+    with report.timed(f"{ds.name}.total"):
+        if full or not done or ds.kind is contract.Kind.DIMENSION:
+            rebuild(spark, args, ds, with_rows, report.run_id, summary)
+        else:
+            new_with_rows = [day for day in new_days if day in with_rows]
+            merge_fact_loads(spark, args, ds, new_with_rows, report.run_id, summary)
+        _write_state(args.lake.curated, ds.name, runs)
+    return True
+
+
 def run(argv: Sequence[str]) -> RunReport:
     args = parse_job_arguments(argv, __doc__ or JOB)
     report = RunReport(JOB)
-    spark = spark_session(JOB)
-    full = args.full_rebuild == "true"
-    changed = False
     try:
-        ordered = [d for d in (*contract.DIMENSIONS, *contract.FACTS) if d.name in args.datasets]
-        for ds in ordered:
-            loads = processed_loads(args.lake.processed, ds.name)
-            done = curated_state(args.lake.curated, ds.name)
-            new_days = sorted(d for d, run_id in loads.items() if done.get(d) != run_id)
-            summary = report.datasets.setdefault(ds.name, {"new_loads": new_days})
-            if not loads or (not new_days and not full):
-                summary["up_to_date"] = True
-                continue
-            changed = True
-            with report.timed(f"{ds.name}.total"):
-                if full or not done or ds.kind is contract.Kind.DIMENSION:
-                    rebuild(spark, args, ds, summary)
-                else:
-                    merge_fact_loads(spark, args, ds, new_days, summary)
-                _write_state(args.lake.curated, ds.name, loads)
-        if changed:
-            with report.timed("orphans"):
-                count_orphans(spark, args, report)
+        with lake_lock(args.lake, JOB, report.run_id) as lock:
+            report.lock = lock.describe()
+            spark = spark_session(JOB)
+            ordered = [
+                d for d in (*contract.DIMENSIONS, *contract.FACTS) if d.name in args.datasets
+            ]
+            changed = [curate_dataset(spark, args, ds, report) for ds in ordered]
+            if any(changed):
+                with report.timed("orphans"):
+                    count_orphans(spark, args, report)
         report.finish("succeeded")
     except Exception as error:
         report.problems.append(f"{type(error).__name__}: {error}")

@@ -22,6 +22,7 @@ from pyspark.sql import types as T
 from energy_lake import contract
 from energy_lake.layout import join
 from energy_lake.storage import Store, store_for
+from glue_jobs.lock import lake_lock
 from glue_jobs.report import RunReport
 from glue_jobs.shell import parse_job_arguments, spark_session
 from glue_jobs.sources import (
@@ -240,16 +241,18 @@ def loads_to_process(args, ds: contract.Dataset) -> list[Load]:
 def run(argv: Sequence[str]) -> RunReport:
     args = parse_job_arguments(argv, __doc__ or JOB)
     report = RunReport(JOB)
-    spark = spark_session(JOB)
     try:
-        for name in args.datasets:
-            ds = contract.dataset(name)
-            loads = loads_to_process(args, ds)
-            if not loads:
-                report.datasets[name] = {"loads": {}, "files_rejected": [], "up_to_date": True}
-                continue
-            with report.timed(f"{name}.total"):
-                process_dataset(spark, args, ds, loads, report)
+        with lake_lock(args.lake, JOB, report.run_id) as lock:
+            report.lock = lock.describe()
+            spark = spark_session(JOB)
+            for name in args.datasets:
+                ds = contract.dataset(name)
+                loads = loads_to_process(args, ds)
+                if not loads:
+                    report.datasets[name] = {"loads": {}, "files_rejected": [], "up_to_date": True}
+                    continue
+                with report.timed(f"{name}.total"):
+                    process_dataset(spark, args, ds, loads, report)
         rejected_files = sum(len(d["files_rejected"]) for d in report.datasets.values())
         report.finish("succeeded_with_rejected_files" if rejected_files else "succeeded")
     except Exception as error:

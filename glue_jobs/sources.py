@@ -20,6 +20,7 @@ from energy_lake.storage import Store
 
 LOADS = "_loads"
 HEADER_BYTES = 1 << 16
+MAX_NAME = 100  # unknown header names are reported, cut to this length
 _LOAD_FOLDER = re.compile(r"/ingest_date=(\d{4}-\d{2}-\d{2})/[^/]+$")
 
 
@@ -96,32 +97,102 @@ def pending_loads(store: Store, raw_root: str, processed_root: str, dataset: str
     return pending
 
 
+# Leading bytes of compressed or archive formats a ".csv" object sometimes really is.
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x1f\x8b", "gzip-compressed"),
+    (b"PK\x03\x04", "a ZIP archive (an Excel .xlsx workbook?)"),
+    (b"\xfd7zXZ\x00", "xz-compressed"),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed"),
+)
+_BZIP2 = re.compile(rb"^BZh[1-9]1AY&SY")
+# Far wider than any export of a dataset: Spark's CSV parser fails the whole job on a record
+# of more than 20480 fields, so such a header is refused before Spark reads the file.
+MAX_HEADER_COLUMNS = 1000
+_DELIMITERS = ((";", "';'"), ("\t", "tab"), ("|", "'|'"))
+_BLANK = " \t\r\n\ufeff"
+
+
+def _compression(head: bytes) -> str | None:
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            return what
+    return "bzip2-compressed" if _BZIP2.match(head) else None
+
+
+def _decode(uri: str, head: bytes, complete: bool) -> str:
+    """The header sample as text; a file that is not UTF-8 is refused, never guessed at.
+
+    Messages name byte offsets, never content: a data line can hold personal data.
+    """
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise FileRejected(
+            contract.NOT_UTF8,
+            f"{uri}: the file is UTF-16 (it starts with a UTF-16 byte-order mark); "
+            "export it as UTF-8",
+        )
+    if b"\x00" in head:
+        raise FileRejected(
+            contract.NOT_UTF8,
+            f"{uri}: NUL byte at offset {head.index(0)}: UTF-16 without a byte-order mark, or "
+            "not a text file; export it as UTF-8 text",
+        )
+    try:
+        return codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=complete)
+    except UnicodeDecodeError as error:
+        try:
+            head.decode("cp1252")
+            hint = " It looks like Windows-1252/Latin-1 (a spreadsheet's regional export)."
+        except UnicodeDecodeError:
+            hint = ""
+        raise FileRejected(
+            contract.NOT_UTF8,
+            f"{uri}: not UTF-8: byte 0x{head[error.start]:02X} at offset {error.start} is not "
+            f"valid UTF-8.{hint} Export it as UTF-8 (nothing is decoded by guesswork)",
+        ) from None
+
+
 def read_header(store: Store, raw: RawFile, dataset: contract.Dataset) -> Header:
-    """Parse and check the header record of a raw file (BOM, CRLF and quotes tolerated)."""
+    """Parse and check the header record of a raw file (BOM, CRLF, CR and quotes tolerated).
+
+    Only the first HEADER_BYTES are read: enough to refuse a file that is empty, compressed,
+    not UTF-8, not comma-delimited, too wide or without the required columns. Bytes past the
+    sample that are not UTF-8 are caught row by row (`invalid_encoding`).
+    """
     if raw.size == 0:
         raise FileRejected(contract.EMPTY_FILE, f"{raw.uri}: the file is empty (0 bytes)")
     head = store.read_bytes(raw.uri, HEADER_BYTES)
-    if head[:2] == b"\x1f\x8b":
+    compressed = _compression(head)
+    if compressed:
         raise FileRejected(
             contract.COMPRESSED_FILE,
-            f"{raw.uri}: the file is gzip-compressed; land it uncompressed",
+            f"{raw.uri}: the file is {compressed}, not CSV text; land it uncompressed",
         )
-    try:
-        text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
-    except UnicodeDecodeError as error:
+    text = _decode(raw.uri, head, complete=len(head) < HEADER_BYTES)
+    if not text.strip(_BLANK):
         raise FileRejected(
-            contract.NOT_UTF8,
-            f"{raw.uri}: not UTF-8 (byte {error.start} of the header); export it as UTF-8",
-        ) from None
-    first = next(csv.reader(io.StringIO(text, newline="")), [])
+            contract.EMPTY_FILE,
+            f"{raw.uri}: the file holds no header, only {raw.size} blank byte(s)",
+        )
+    # The first non-blank record, as Spark's reader (which skips empty lines) takes it.
+    first = next((r for r in csv.reader(io.StringIO(text, newline="")) if r), [])
+    if len(first) > MAX_HEADER_COLUMNS:
+        raise FileRejected(
+            contract.TOO_MANY_COLUMNS,
+            f"{raw.uri}: the header has more than {MAX_HEADER_COLUMNS} columns "
+            f"({len(first)} in the first {len(head)} bytes); a {dataset.name} export has "
+            f"{len(dataset.source_header)}",
+        )
     names = [h.strip().lower() for h in first]
     expected = set(dataset.source_header)
-    if len(names) == 1 and ";" in first[0]:
-        raise FileRejected(
-            contract.WRONG_DELIMITER,
-            f"{raw.uri}: the header has one column {first[0]!r}; the file looks ';'-delimited. "
-            "Export it with ',' as the delimiter",
-        )
+    if len(names) == 1:
+        for delimiter, label in _DELIMITERS:
+            if delimiter in first[0]:
+                raise FileRejected(
+                    contract.WRONG_DELIMITER,
+                    f"{raw.uri}: the header is one column holding {first[0].count(delimiter)} "
+                    f"{label} characters: the file looks {label}-delimited (a spreadsheet's "
+                    "regional CSV export?). Export it with ',' as the delimiter",
+                )
     duplicated = sorted({n for n in names if n in expected and names.count(n) > 1})
     if duplicated:
         raise FileRejected(
@@ -130,12 +201,15 @@ def read_header(store: Store, raw: RawFile, dataset: contract.Dataset) -> Header
         )
     missing = [n for n in dataset.required_columns if n not in names]
     if missing:
+        known = [n for n in names if n in expected]
+        found = f"of which {', '.join(known)} are the contract's" if known else "none of them known"
         raise FileRejected(
             contract.MISSING_REQUIRED_COLUMN,
             f"{raw.uri}: the header lacks required column(s) {', '.join(missing)}; "
-            f"expected {', '.join(dataset.source_header)}, found {', '.join(names) or 'nothing'}",
+            f"expected {', '.join(dataset.source_header)}; found {len(names)} column(s), "
+            f"{found} (is the header line missing?)",
         )
     columns = tuple(n if n in expected else f"_extra_{i}" for i, n in enumerate(names))
-    unknown = tuple(n for n in names if n not in expected)
+    unknown = tuple(n[:MAX_NAME] for n in names if n not in expected)
     absent = tuple(n for n in dataset.source_header if n not in names)
     return Header(columns=columns, unknown=unknown, missing_optional=absent)

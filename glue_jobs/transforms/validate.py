@@ -23,6 +23,9 @@ RAW_VALUES = "_raw_values"
 
 _ERROR_FIELDS = ("reason", "column", "value", "expected")
 _SPACE = r"[\s\p{Z}]"
+# U+FFFD is what the reader's UTF-8 decoder leaves for bytes that were not UTF-8; NUL is never
+# text. Either means the value's original bytes are lost: the row is rejected, not stored.
+_UNDECODABLE = r"[\x{FFFD}\x{0}]"
 
 
 def clean(name: str) -> SparkColumn:
@@ -35,7 +38,8 @@ def enum_key(value: SparkColumn) -> SparkColumn:
     """Spark twin of `contract.normalise_token`: lower-case, accents folded, spaces collapsed."""
     accented, plain = c.accent_translation()
     folded = F.translate(F.lower(value), accented, plain)
-    return F.regexp_replace(folded, rf"{_SPACE}+", " ")
+    unmarked = F.regexp_replace(folded, r"\p{M}+", "")  # decomposed accents (NFD input)
+    return F.regexp_replace(unmarked, rf"{_SPACE}+", " ")
 
 
 def _enum_lookup(enumeration: c.Enumeration) -> SparkColumn:
@@ -87,6 +91,14 @@ def _error(reason: str, column: str | None, value: SparkColumn, expected: str) -
         F.lit(column).cast("string").alias("column"),
         value.cast("string").alias("value"),
         F.lit(expected).alias("expected"),
+    )
+
+
+def _encoding_error(name: str) -> SparkColumn:
+    raw = F.col(f"_raw_{name}")
+    return F.when(
+        raw.rlike(_UNDECODABLE),
+        _error(c.INVALID_ENCODING, name, raw, "UTF-8 text (the file has bytes that are not)"),
     )
 
 
@@ -155,7 +167,8 @@ def check_rows(raw: DataFrame, dataset: c.Dataset) -> DataFrame:
             f"{len(names)} fields: {', '.join(names)}",
         ),
     )
-    rules = [malformed] + [e for col in dataset.columns for e in _column_errors(col)]
+    encoding = [_encoding_error(n) for n in names]
+    rules = [malformed, *encoding] + [e for col in dataset.columns for e in _column_errors(col)]
     errors = F.filter(F.array(*rules), lambda e: e.isNotNull())
     with_errors = typed.withColumn(ERRORS, errors)
     return _derive_total(with_errors, dataset).withColumn(

@@ -10,6 +10,7 @@ import duckdb
 from energy_lake import contract
 from energy_lake.cli import run_jobs
 from energy_lake.ingest import ingest_file
+from energy_lake.layout import LOCKS
 
 
 def land(lake: Path, files: list[Path]) -> None:
@@ -48,9 +49,12 @@ def keys(lake: Path, dataset: contract.Dataset) -> list[str]:
 
 
 def snapshot(root: Path) -> dict[str, str]:
-    """Path -> sha256 of every data file under root (hidden checksum files excluded)."""
+    """Path -> sha256 of every data and state file under root.
+
+    Hidden checksum files and the lake lock (who ran last, not what the lake holds) are left out.
+    """
     return {
         str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and not p.name.startswith(".")
+        if p.is_file() and not p.name.startswith(".") and LOCKS not in p.parts
     }

@@ -140,7 +140,7 @@ def test_a_new_load_is_merged_incrementally_and_equals_a_full_rebuild(lake, tmp_
     assert summary["partitions_rewritten"] < 10
 
     rebuilt = tmp_path / "rebuilt"
-    shutil.copytree(root, rebuilt)
+    shutil.copytree(root, rebuilt, symlinks=True)
     run(rebuilt, "processed_to_curated", "--full-rebuild", "true")
 
     def rows(lake_root: Path) -> list[tuple]:
