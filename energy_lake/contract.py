@@ -175,6 +175,9 @@ INVALID_TIMESTAMP = "invalid_timestamp"
 INVALID_DECIMAL = "invalid_decimal"
 OUT_OF_RANGE = "out_of_range"
 UNKNOWN_VALUE = "unknown_value"
+# A value holding U+FFFD (bytes that were not UTF-8, replaced while decoding) or NUL: never
+# stored, since the original bytes are lost.
+INVALID_ENCODING = "invalid_encoding"
 ROW_REJECTIONS = (
     MALFORMED_ROW,
     MISSING_REQUIRED,
@@ -183,6 +186,7 @@ ROW_REJECTIONS = (
     INVALID_DECIMAL,
     OUT_OF_RANGE,
     UNKNOWN_VALUE,
+    INVALID_ENCODING,
 )
 EMPTY_FILE = "empty_file"
 MISSING_REQUIRED_COLUMN = "missing_required_column"
@@ -190,6 +194,7 @@ DUPLICATE_COLUMN = "duplicate_column"
 WRONG_DELIMITER = "wrong_delimiter"
 NOT_UTF8 = "not_utf8"
 COMPRESSED_FILE = "compressed_file"
+TOO_MANY_COLUMNS = "too_many_columns"  # a header far wider than any export of the dataset
 FILE_REJECTIONS = (
     EMPTY_FILE,
     MISSING_REQUIRED_COLUMN,
@@ -197,6 +202,7 @@ FILE_REJECTIONS = (
     WRONG_DELIMITER,
     NOT_UTF8,
     COMPRESSED_FILE,
+    TOO_MANY_COLUMNS,
 )
 
 # Data-quality warnings: the row is kept, the run report counts it.
