@@ -104,7 +104,9 @@ class GovernanceStack(Stack):
                 for arn in admins
             ],
             # New databases and tables get no IAMAllowedPrincipals grant: access to what this
-            # app creates is decided by Lake Formation grants alone.
+            # app creates is decided by Lake Formation grants alone. (How APPEND merges these
+            # lists into the account's is not documented; the governed databases also declare
+            # `CreateTableDefaultPermissions: []` themselves, in the catalog stack.)
             create_database_default_permissions=[],
             create_table_default_permissions=[],
         )
