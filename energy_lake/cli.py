@@ -79,13 +79,19 @@ def run_jobs(lake: str, job: str, extra: Sequence[str] = ()) -> list[dict]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from energy_lake.report_view import render
+    from glue_jobs.lock import LakeLockedError
 
     extra = ["--full-rebuild", "true"] if args.full_rebuild else []
     if args.load:
         extra += ["--load", args.load]
     if args.datasets:
         extra += ["--datasets", args.datasets]
-    for report in run_jobs(args.lake, args.job, extra):
+    try:
+        reports = run_jobs(args.lake, args.job, extra)
+    except LakeLockedError as error:
+        print(f"energy-lake run: {error}", file=sys.stderr)
+        return 1
+    for report in reports:
         print(render(report), end="\n\n")
     return 0
 
@@ -161,9 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     from athena.cli import register as register_query
+    from energy_lake.bench import register as register_bench
     from redshift.cli import register as register_redshift
 
     register_query(sub)
+    register_bench(sub)
     register_redshift(sub)
     return parser
 
