@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -97,14 +97,34 @@ def _quarantine_file(store: Store, rejected_root: str, load: Load, raw: RawFile)
     return target
 
 
-def _write(frame: DataFrame, path: str, partitions: Sequence[str]) -> None:
-    """One file per partition per run: rows of a partition go to one task before writing."""
+def _write(frame: DataFrame, path: str, partitions: Sequence[str], shuffle: bool) -> None:
+    """One file per partition per run, rewriting only the partitions of this run's loads.
+
+    Every partition path ends in the load column, and a file is read whole by one task
+    (multiLine), so a load that is one file already reaches the writer in one task: no
+    shuffle. Loads of several files are first gathered into one task per load.
+    """
+    if shuffle:
+        frame = frame.repartition(F.col(contract.LOAD_COLUMN))
     (
-        frame.repartition(*partitions)
-        .write.mode("overwrite")
+        frame.write.mode("overwrite")
         .option("partitionOverwriteMode", "dynamic")
         .partitionBy(*partitions)
         .parquet(path)
+    )
+
+
+def _compact(checked: DataFrame, ds: contract.Dataset) -> DataFrame:
+    """What the writes and the report need, and no more: this is the frame kept in memory."""
+    rejected = F.size(F.col(v.ERRORS)) > 0
+    return checked.select(
+        *ds.source_header,
+        v.ERRORS,
+        v.WARNING,
+        v.CORRUPT_RECORD,
+        v.RECORD_ID,
+        v.SOURCE_PATH,
+        F.when(rejected, F.col(v.RAW_VALUES)).alias(v.RAW_VALUES),
     )
 
 
@@ -168,7 +188,7 @@ def process_dataset(spark, args, ds: contract.Dataset, loads: list[Load], report
 def _process_rows(spark, args, ds, loads, headers, summary, report: RunReport) -> None:
     ingested_at = F.lit(datetime.now(UTC).replace(tzinfo=None)).cast("timestamp")
     with report.timed(f"{ds.name}.parse_validate"):
-        checked = v.check_rows(read_raw(spark, headers, ds), ds).persist(
+        checked = _compact(v.check_rows(read_raw(spark, headers, ds), ds), ds).persist(
             StorageLevel.MEMORY_AND_DISK
         )
         counts = v.outcome_counts(checked).collect()
@@ -192,12 +212,14 @@ def _process_rows(spark, args, ds, loads, headers, summary, report: RunReport) -
     offsets = F.create_map(*[F.lit(x) for item in first_ids.items() for x in item])
     source_row = F.col(v.RECORD_ID) - F.element_at(offsets, F.col(v.SOURCE_PATH)) + F.lit(1)
     days = sorted(by_day)
+    files_per_load = Counter(_day_of(path) for path in headers)
+    gather = max(files_per_load.values()) > 1
     with report.timed(f"{ds.name}.write_processed"):
         valid = v.valid_rows(checked, ds, source_row, ingested_at)
-        _write(valid, join(args.lake.processed, ds.name), ds.processed_partition_columns)
+        _write(valid, join(args.lake.processed, ds.name), ds.processed_partition_columns, gather)
     with report.timed(f"{ds.name}.write_rejected"):
         rejected = v.rejected_rows(checked, ds, source_row, ingested_at)
-        _write(rejected, join(args.lake.rejected, ds.name), (contract.LOAD_COLUMN,))
+        _write(rejected, join(args.lake.rejected, ds.name), (contract.LOAD_COLUMN,), gather)
     checked.unpersist()
     with report.timed(f"{ds.name}.check_conservation"):
         written = _rows_in(spark, join(args.lake.processed, ds.name), processed_schema(ds), days)
