@@ -399,8 +399,11 @@ def render(result: dict[str, Any]) -> str:
         for t in result["targets"]
     ]
     parts += ["", _table(("target", "measured", "limit", ""), target_rows)]
-    timings = result.get("job_timings", {})
-    if timings:
+    for key, title in (
+        ("job_timings", "slowest steps of the full run (run reports, median s)"),
+        ("incremental_job_timings", "slowest steps of the incremental run"),
+    ):
+        timings = result.get(key, {})
         slow = sorted(
             (
                 (f"{job}: {step}", s)
@@ -409,7 +412,8 @@ def render(result: dict[str, Any]) -> str:
             ),
             key=lambda item: -item[1],
         )[:8]
-        parts += ["", _table(("slowest job steps (run report, median s)", "s"), slow)]
+        if slow:
+            parts += ["", _table((title, "s"), slow)]
     return "\n".join(parts) + "\n"
 
 
@@ -495,13 +499,17 @@ def _fresh_raw(base: Path, target: Path) -> None:
     shutil.copytree(base / "raw", target / "raw")
 
 
-def job_timings(lake: Path) -> dict[str, dict[str, float]]:
-    """Step timings from the run reports of one lake (one report per job expected)."""
+def _reports(lake: Path) -> set[Path]:
+    return {p for job in JOBS for p in (lake / "reports" / job).glob("*.json")}
+
+
+def job_timings(lake: Path, skip: set[Path] = frozenset()) -> dict[str, dict[str, float]]:
+    """Step timings from the run reports of one lake (those not in `skip`), summed per job."""
     out: dict[str, dict[str, float]] = {}
-    for job in JOBS:
-        for path in sorted((lake / "reports" / job).glob("*.json")):
-            for step, seconds in json.loads(path.read_text())["timings"].items():
-                out.setdefault(job, {})[step] = out.get(job, {}).get(step, 0.0) + seconds
+    for path in sorted(_reports(lake) - skip):
+        job = path.parent.name
+        for step, seconds in json.loads(path.read_text())["timings"].items():
+            out.setdefault(job, {})[step] = round(out.get(job, {}).get(step, 0.0) + seconds, 3)
     return out
 
 
@@ -573,6 +581,7 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> dict[s
 
     def record(name: str, value: Measured, index: int) -> None:
         measured[name].append(asdict(value))
+        (work / "measurements.json").write_text(json.dumps(measured, indent=1))  # if we die
         log(f"  {name:22} {value.seconds:8.2f} s  peak RSS {_mib(value.peak_rss)}  (run {index})")
 
     lake = work / "lake"
@@ -596,12 +605,15 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> dict[s
     log(f"queries: full range and {month[0]}..{month[1]}")
     query_results = time_queries(lake, month, config.runs)
     incremental_lake = work / "incremental"
+    incremental_timings = []
     for index in range(1, config.runs + 1):
         shutil.rmtree(incremental_lake, ignore_errors=True)
         shutil.copytree(lake, incremental_lake, symlinks=True)  # curated tables are links
         _land(incremental_lake, extra)
+        full_run = _reports(incremental_lake)
         command = job_command(incremental_lake, "all")
         record("incremental", measure(command, logs / f"incremental-{index}.log"), index)
+        incremental_timings.append(job_timings(incremental_lake, full_run))
     shutil.rmtree(incremental_lake, ignore_errors=True)
     return {
         "rows": config.rows,
@@ -622,6 +634,7 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> dict[s
         "zones": zones,
         "queries": query_results,
         "job_timings": _median_timings(timings),
+        "incremental_job_timings": _median_timings(incremental_timings),
         "measured": dict(measured),
     }
 

@@ -204,3 +204,24 @@ def test_bench_is_a_subcommand_of_energy_lake():
     assert args.func is bench.bench_command
     with pytest.raises(SystemExit):
         build_parser().parse_args(["bench", "--rows", "0"])
+
+
+def test_job_timings_sum_the_reports_not_skipped(tmp_path):
+    def report(job: str, run: str, timings: dict) -> Path:
+        path = tmp_path / "reports" / job / f"{run}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"job": job, "timings": timings}))
+        return path
+
+    full = report("raw_to_processed", "r1", {"transactions.total": 10.0})
+    report("raw_to_processed", "r2", {"transactions.total": 1.5, "clients.total": 0.5})
+    report("processed_to_curated", "r3", {"orphans": 2.0})
+
+    assert bench.job_timings(tmp_path) == {
+        "raw_to_processed": {"transactions.total": 11.5, "clients.total": 0.5},
+        "processed_to_curated": {"orphans": 2.0},
+    }
+    assert bench.job_timings(tmp_path, {full}) == {
+        "raw_to_processed": {"transactions.total": 1.5, "clients.total": 0.5},
+        "processed_to_curated": {"orphans": 2.0},
+    }
