@@ -59,7 +59,7 @@ bench: $(STAMP)
 	$(BIN)/energy-lake bench --rows $${ROWS:-10000000}
 
 reliability: $(STAMP)
-	$(BIN)/python -m pytest -m reliability -p no:randomly -q tests/reliability
+	$(BIN)/python -m pytest -m reliability -p no:randomly -q tests/reliability tests/core
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out .lake .pytest_cache
