@@ -212,6 +212,14 @@ def test_the_corpus_is_big_enough_and_generated_as_intended():
     assert len(late.rows) == FILLER + 3
 
 
+def test_the_reliability_doc_lists_every_case_with_its_reason():
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "reliability.md").read_text()
+    for case in CASES:
+        line = next(ln for ln in doc.splitlines() if f"| `{case.name}` (" in ln)
+        expected = case.file.reason if case.file else "refused" if case.refused else case.outcome
+        assert expected in line, case.name
+
+
 def test_the_run_finishes_and_says_files_were_rejected(corpus):
     assert corpus.exit_code == 0
     assert corpus.raw_report["status"] == "succeeded_with_rejected_files"

@@ -222,6 +222,19 @@ def test_a_hostile_stack_output_is_refused_not_interpolated(redshift_data, stack
     assert redshift_data.statements() == []
 
 
+@pytest.mark.parametrize(
+    ("schema", "database", "role", "message"),
+    [
+        ("spectrum; DROP SCHEMA x", DATABASE, OUTPUTS["SpectrumRoleArn"], "not a plain lower"),
+        ("spectrum", "db' --", OUTPUTS["SpectrumRoleArn"], "not a plain lower"),
+        ("spectrum", DATABASE, OUTPUTS["SpectrumRoleArn"] + "' --", "is not an IAM role ARN"),
+    ],
+)
+def test_setup_statements_refuse_hostile_names(schema, database, role, message):
+    with pytest.raises(redshift_queries.ArgumentError, match=message):
+        redshift_queries.setup_statements(schema, database, role)
+
+
 def test_the_data_api_helper_sends_values_verbatim_as_parameters(redshift_data):
     redshift_data.will(Script(has_result_set=False))
     connection = data_api.Connection("c", "lake", OUTPUTS["SecretArn"])
