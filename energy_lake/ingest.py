@@ -80,7 +80,7 @@ def ingest_file(
 ) -> Landed:
     source = Path(path)
     name = source.name
-    if not SAFE_NAME.match(name) or name in {".", ".."}:
+    if not SAFE_NAME.fullmatch(name) or name in {".", ".."}:
         raise IngestError(
             f"{path}: file name {name!r} is not allowed in the raw zone "
             "(letters, digits, '.', '_' and '-' only)"
