@@ -67,22 +67,24 @@ class BenchError(RuntimeError):
 class Measured:
     seconds: float
     peak_rss: int  # bytes: the largest sum of RSS over the process tree
+    peak_by_process: dict[str, int]  # at that moment: RSS per executable (java, python3.11...)
 
 
-def _tree_rss(root: Any) -> int:
+def _tree_rss(root: Any) -> dict[str, int]:
+    """RSS of a process and its descendants right now, summed per executable name."""
     import psutil
 
-    total = 0
+    by_name: dict[str, int] = defaultdict(int)
     try:
         processes = [root, *root.children(recursive=True)]
     except psutil.NoSuchProcess:
-        return 0
+        return {}
     for process in processes:
         try:
-            total += process.memory_info().rss
+            by_name[process.name()] += process.memory_info().rss
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
-    return total
+    return dict(by_name)
 
 
 def measure(command: Sequence[str], log: Path, *, env: dict[str, str] | None = None) -> Measured:
@@ -94,9 +96,11 @@ def measure(command: Sequence[str], log: Path, *, env: dict[str, str] | None = N
         start = time.perf_counter()
         child = subprocess.Popen(list(command), stdout=out, stderr=subprocess.STDOUT, env=env)
         root = psutil.Process(child.pid)
-        peak = 0
+        peak: dict[str, int] = {}
         while True:
-            peak = max(peak, _tree_rss(root))
+            now = _tree_rss(root)
+            if sum(now.values()) > sum(peak.values()):
+                peak = now
             try:
                 child.wait(timeout=POLL_SECONDS)
                 break
@@ -108,7 +112,7 @@ def measure(command: Sequence[str], log: Path, *, env: dict[str, str] | None = N
         raise BenchError(
             f"`{' '.join(command)}` exited with {child.returncode}; log: {log}\n" + "\n".join(tail)
         )
-    return Measured(round(seconds, 3), peak)
+    return Measured(round(seconds, 3), sum(peak.values()), peak)
 
 
 def python_command(*args: str) -> list[str]:
@@ -179,10 +183,12 @@ def _median(values: Sequence[float]) -> float:
 def _step(runs: Sequence[dict], rows: int, csv_bytes: int) -> dict[str, Any]:
     seconds = [r["seconds"] for r in runs]
     median = _median(seconds)
+    peak = max(runs, key=lambda r: r["peak_rss"], default={})
     return {
         "seconds": median,
         "runs": seconds,
-        "peak_rss": max((r["peak_rss"] for r in runs), default=0),
+        "peak_rss": peak.get("peak_rss", 0),
+        "peak_by_process": peak.get("peak_by_process", {}),
         "rows_per_s": round(rows / median) if median else None,
         "csv_mb_per_s": round(csv_bytes / MB / median, 2) if median else None,
     }
@@ -230,9 +236,11 @@ def summarize(raw: dict[str, Any]) -> dict[str, Any]:
 
 def _sum_runs(measured: dict, names: Sequence[str], index: int) -> dict[str, float]:
     entries = [measured[n][index] for n in names]
+    peak = max(entries, key=lambda e: e["peak_rss"])
     return {
         "seconds": round(sum(e["seconds"] for e in entries), 3),
-        "peak_rss": max(e["peak_rss"] for e in entries),
+        "peak_rss": peak["peak_rss"],
+        "peak_by_process": peak.get("peak_by_process", {}),
     }
 
 
@@ -350,6 +358,13 @@ def render(result: dict[str, Any]) -> str:
         "",
         _table(("step", "wall s", "runs (s)", "rows/s", "MB/s CSV", "peak RSS", "vs DuckDB"), rows),
     ]
+    breakdown = steps["pipeline"].get("peak_by_process", {})
+    if breakdown:
+        top = sorted(breakdown.items(), key=lambda item: -item[1])
+        parts.append(
+            "peak RSS of the pipeline, by process: "
+            + ", ".join(f"{name} {_size(rss)}" for name, rss in top)
+        )
     zone_rows = []
     for engine, zones in result.get("zones", {}).items():
         for zone, z in zones.items():

@@ -64,7 +64,15 @@ def _raw(**overrides) -> dict:
         "measured": {
             "spark_startup": _runs((5, 100 * MIB), (7, 100 * MIB), (6, 100 * MIB)),
             # Per run: pipeline 30+10=40, 20+10=30, 50+10=60 ; reference 10, 10, 12
-            "raw_to_processed": _runs((30, 2 * MIB), (20, 3000 * MIB), (50, 2 * MIB)),
+            "raw_to_processed": [
+                {"seconds": 30, "peak_rss": 2 * MIB},
+                {
+                    "seconds": 20,
+                    "peak_rss": 3000 * MIB,
+                    "peak_by_process": {"java": 2800 * MIB, "python3.11": 200 * MIB},
+                },
+                {"seconds": 50, "peak_rss": 2 * MIB},
+            ],
             "processed_to_curated": _runs((10, MIB), (10, MIB), (10, MIB)),
             "duckdb_processed": _runs((8, MIB), (8, MIB), (9, MIB)),
             "duckdb_curated": _runs((2, MIB), (2, MIB), (3, MIB)),
@@ -125,6 +133,7 @@ def test_table_and_json_carry_the_numbers(tmp_path):
     assert "4.00x" in pipeline
     assert "3,000.0 MiB" in pipeline
     assert any(line.startswith("spark start-up alone") and "6.00" in line for line in lines)
+    assert "by process: java 2.7 GiB, python3.11 200.0 MiB" in text
     assert any("10.0% of full" in line for line in lines)
     assert any(line.startswith("a") and "2/30" in line and "5.0%" in line for line in lines)
     assert any("raw_to_processed: transactions.parse_validate" in line for line in lines)
@@ -185,6 +194,8 @@ def test_measure_sums_the_rss_of_the_whole_process_tree(tmp_path):
     child = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {grandchild!r}])"
     measured = bench.measure([sys.executable, "-c", child], tmp_path / "tree.log")
     assert measured.peak_rss > 300 * MIB
+    assert measured.peak_rss == sum(measured.peak_by_process.values())
+    assert max(measured.peak_by_process.values()) > 300 * MIB  # the grandchild's own RSS
     assert 1.5 <= measured.seconds < 30
 
 
