@@ -91,11 +91,13 @@ def _dedupe(rows: DataFrame, ds: contract.Dataset, summary: dict) -> DataFrame:
     return curate.latest_versions(ranked, curated_columns(ds))
 
 
-def _write(frame: DataFrame, path: str, ds: contract.Dataset, mode: str) -> None:
+def _write(
+    frame: DataFrame, path: str, ds: contract.Dataset, mode: str, overwrite: str = "dynamic"
+) -> None:
     """One file per partition (one file for a dimension)."""
     partitions = list(ds.partition_columns)
     shaped = frame.repartition(*partitions) if partitions else frame.coalesce(1)
-    writer = shaped.write.mode(mode).option("partitionOverwriteMode", "dynamic")
+    writer = shaped.write.mode(mode).option("partitionOverwriteMode", overwrite)
     (writer.partitionBy(*partitions) if partitions else writer).parquet(path)
 
 
@@ -104,12 +106,9 @@ def rebuild(spark, args, ds, days: list[str], run_id: str, summary: dict) -> Non
     version = publish.begin(args.lake.curated, ds.name, run_id)
     rows = read_loads(spark, args, ds, days)
     merged = _dedupe(rows, ds, summary)
-    if version.versioned:
-        _write(merged, version.target, ds, "overwrite")
-    else:  # S3: replace the whole table; partitions no longer present must go too
-        merged.write.mode("overwrite").option("partitionOverwriteMode", "static").partitionBy(
-            *ds.partition_columns
-        ).parquet(version.target)
+    # A fresh version folder locally; on S3 the whole table is replaced (static overwrite), so
+    # partitions no longer present go too.
+    _write(merged, version.target, ds, "overwrite", "dynamic" if version.versioned else "static")
     publish.publish(version)
 
 
