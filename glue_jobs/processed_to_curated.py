@@ -26,7 +26,7 @@ from glue_jobs.lock import lake_lock
 from glue_jobs.report import RunReport
 from glue_jobs.shell import parse_job_arguments, spark_session
 from glue_jobs.sources import LOADS
-from glue_jobs.tables import curated_schema, processed_schema, read_table
+from glue_jobs.tables import curated_schema, processed_schema, read_loads, read_table
 from glue_jobs.transforms import curate
 
 JOB = "processed_to_curated"
@@ -64,14 +64,9 @@ def curated_columns(ds: contract.Dataset) -> list[str]:
     return [n for n, _ in ds.curated_columns] + list(ds.partition_columns)
 
 
-def read_loads(spark: SparkSession, args, ds: contract.Dataset, days: list[str]) -> DataFrame:
-    """Processed rows of the given loads, listing only those loads' folders."""
+def read_processed(spark: SparkSession, args, ds: contract.Dataset, days: list[str]):
     root = join(args.lake.processed, ds.name)
-    if not days:
-        return spark.createDataFrame([], processed_schema(ds))
-    depth = "*/" * len(ds.partition_columns)
-    paths = [join(root, f"{depth}{contract.LOAD_COLUMN}={day}") for day in days]
-    return spark.read.schema(processed_schema(ds)).option("basePath", root).parquet(*paths)
+    return read_loads(spark, root, processed_schema(ds), ds.partition_columns, days)
 
 
 def _day_number(ds: contract.Dataset):
@@ -104,7 +99,7 @@ def _write(
 def rebuild(spark, args, ds, days: list[str], run_id: str, summary: dict) -> None:
     summary["mode"] = "full"
     version = publish.begin(args.lake.curated, ds.name, run_id)
-    rows = read_loads(spark, args, ds, days)
+    rows = read_processed(spark, args, ds, days)
     merged = _dedupe(rows, ds, summary)
     # A fresh version folder locally; on S3 the whole table is replaced (static overwrite), so
     # partitions no longer present go too.
@@ -115,7 +110,7 @@ def rebuild(spark, args, ds, days: list[str], run_id: str, summary: dict) -> Non
 def merge_fact_loads(spark, args, ds, new_days: list[str], run_id: str, summary: dict) -> None:
     """Rewrite only the day partitions that the new loads' keys land in or leave."""
     key = ds.business_key
-    new_rows = read_loads(spark, args, ds, new_days).select(*curated_columns(ds))
+    new_rows = read_processed(spark, args, ds, new_days).select(*curated_columns(ds))
     new_rows = new_rows.persist(StorageLevel.MEMORY_AND_DISK)
     current = read_table(spark, join(args.lake.curated, ds.name), curated_schema(ds))
     touched = (

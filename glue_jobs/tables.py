@@ -32,3 +32,22 @@ def read_table(spark: SparkSession, path: str, schema: T.StructType) -> DataFram
         if "PATH_NOT_FOUND" not in str(error):
             raise
         return spark.createDataFrame([], schema)
+
+
+def read_loads(
+    spark: SparkSession,
+    root: str,
+    schema: T.StructType,
+    partitions_above_load: tuple[str, ...],
+    days: list[str],
+) -> DataFrame:
+    """Rows of the given loads of a table whose partition path ends in the load column.
+
+    Only those loads' folders are listed (`*/*/*/ingest_date=D` for facts), so the cost follows
+    the loads read, not the size of the table. A load with no folder raises PATH_NOT_FOUND.
+    """
+    if not days:
+        return spark.createDataFrame([], schema)
+    depth = "*/" * len(partitions_above_load)
+    paths = [f"{root.rstrip('/')}/{depth}{contract.LOAD_COLUMN}={day}" for day in days]
+    return spark.read.schema(schema).option("basePath", root).parquet(*paths)
