@@ -12,6 +12,9 @@ every file against a schema built from `energy_lake.contract` and fails on any n
 know (the tests run it on every file). Output columns and their types are declared once, in the
 SQL: every projection of an analysis' outer SELECT is `CAST(... AS <type>) AS <name>`, and both
 backends type their DataFrames from that declaration (`Analysis.output_columns`).
+
+`bind` is the extension point for another engine: the same query before its named placeholders
+become positional, with the value of each (the Redshift helper transpiles it and binds by name).
 """
 
 from __future__ import annotations
@@ -239,6 +242,53 @@ def _placeholder_names(node: exp.Expression) -> set[str]:
     return {p.name for p in node.find_all(exp.Placeholder)}
 
 
+@dataclass(frozen=True)
+class BoundQuery:
+    """An analysis for a date range, limit and qualifier, its placeholders still named.
+
+    The extension point for other engines (the Redshift helper): they transpile `tree` and bind
+    `values` their own way. `render` turns it into Athena's positional `?` parameters.
+    """
+
+    analysis: Analysis
+    tree: exp.Select  # named placeholders (`:start_year`); a copy the caller may change
+    values: dict[str, int | dt.datetime]  # the value of every placeholder in `tree`, by name
+
+
+def bind(
+    name: str,
+    *,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    limit: int | None = None,
+    database: str | None = None,
+) -> BoundQuery:
+    """The analysis with the range conjuncts of the bounds given, its limit and qualifier.
+
+    `limit` replaces the file's LIMIT (top-clients: N, default 10) or adds one, as a literal
+    (a validated int > 0). `database` qualifies the contract's tables (a Glue database on
+    Athena, a schema elsewhere).
+    """
+    chosen = analysis(name)
+    date_range = DateRange(start, end)
+    if limit is not None:
+        check_limit(limit)
+    tree = chosen.tree.copy()
+    values = date_range.values()
+    conjuncts = [c.copy() for c in _range_conjuncts() if _placeholder_names(c) <= values.keys()]
+    scan = _fact_scan(tree, chosen.spec.file)
+    if conjuncts:
+        _and_where(scan, conjuncts)
+    if limit is not None:
+        tree = tree.limit(exp.Literal.number(limit), copy=False)
+    if database is not None:
+        for table in tree.find_all(exp.Table):
+            if table.name in contract.DATASETS and not table.args.get("db"):
+                table.set("db", exp.to_identifier(database))
+    used = _placeholder_names(tree)
+    return BoundQuery(chosen, tree, {k: v for k, v in values.items() if k in used})
+
+
 def render(
     name: str,
     *,
@@ -253,27 +303,13 @@ def render(
     qualifies the contract's tables (views and named queries need it; queries run with a
     database context do not).
     """
-    chosen = analysis(name)
-    date_range = DateRange(start, end)
-    if limit is not None:
-        check_limit(limit)
-    tree = chosen.tree.copy()
-    values = date_range.values()
-    conjuncts = [c.copy() for c in _range_conjuncts() if _placeholder_names(c) <= values.keys()]
-    scan = _fact_scan(tree, chosen.spec.file)
-    if conjuncts:
-        _and_where(scan, conjuncts)
-    if limit is not None:
-        tree = tree.limit(exp.Literal.number(limit), copy=False)
+    bound = bind(name, start=start, end=end, limit=limit, database=database)
+    tree = bound.tree
     params = []
     for placeholder in list(tree.find_all(exp.Placeholder, bfs=False)):
-        params.append(Param(placeholder.name, values[placeholder.name]))
+        params.append(Param(placeholder.name, bound.values[placeholder.name]))
         placeholder.replace(exp.Placeholder())
-    if database is not None:
-        for table in tree.find_all(exp.Table):
-            if table.name in contract.DATASETS and not table.args.get("db"):
-                table.set("db", exp.to_identifier(database))
-    return RenderedQuery(chosen, tree, tuple(params))
+    return RenderedQuery(bound.analysis, tree, tuple(params))
 
 
 def _and_where(select: exp.Select, conjuncts: list[exp.Expression]) -> None:

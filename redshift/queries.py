@@ -1,37 +1,42 @@
-"""The Redshift SQL of the warehouse: loaded from `redshift/sql/*.sql`, rendered for the Data API.
+"""The warehouse's SQL for the Data API: the Athena analyses (`athena/sql`) transpiled to Redshift.
 
-The files name the curated tables unqualified (`transactions AS t`), as the contract does, so a
-test can check every column against `energy_lake.contract`; rendering qualifies them with the
-Spectrum external schema. The optional date range is written into each analysis as six
-conjuncts with named parameters (`:start_year`, `:start_day`, `:start_time`, and the `end_`
-ones); rendering drops the conjuncts of a bound not given and returns the values of the others as
-Data API parameters, so no caller value is ever formatted into SQL. The only literal the caller
-chooses is the top-N limit, and only as a validated int > 0.
+The four analyses and the optional date range are written once, in Athena's dialect, and loaded
+by `athena.queries`; `athena.queries.bind` returns an analysis with the range conjuncts of the
+bounds given, its placeholders still named (`:start_year`) and the values to bind. This module
+qualifies the curated tables with the Spectrum external schema, rewrites what Redshift reads
+differently (row comparisons, unbounded VARCHAR, untyped parameters: see `to_redshift`) and
+generates Redshift SQL with the Data API's named parameters, so no caller value is ever
+formatted into SQL. The only literal the caller chooses is the top-N limit, a validated int > 0
+(Redshift's leader node rejects a parameter there unless the driver types it int4, which the
+Data API's string parameters cannot). The views are the same analyses over the full range,
+without ORDER BY and LIMIT. Only the Spectrum DDL is Redshift's own: `redshift/sql/`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
 from importlib import resources
 
-import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.redshift import Redshift
 
+from athena import queries as shared
+
 DIALECT = "redshift"
-DEFAULT_TOP_N = 10
+DEFAULT_TOP_N = shared.DEFAULT_TOP_N
 VIEWS_SCHEMA = "analyses"  # local schema of the views mirroring the analyses
 EXTERNAL_SCHEMA_FILE = "external_schema.sql"
-VIEWS_FILE = "views.sql"
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,126}$")
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")
-RANGE_PARAMETERS = {
-    "start": ("start_year", "start_day", "start_time"),
-    "end": ("end_year", "end_day", "end_time"),
-}
+SPECS = shared.SPECS
+ANALYSES = shared.ANALYSES
+AnalysisSpec = shared.AnalysisSpec
+# SQL type of a bound value: the Data API sends every value as text.
+PARAMETER_TYPES: tuple[tuple[type, str], ...] = ((dt.datetime, "TIMESTAMP"), (int, "INTEGER"))
 
 
 class DataApiRedshift(Redshift):
@@ -47,22 +52,6 @@ class ArgumentError(ValueError):
 
 
 @dataclass(frozen=True)
-class AnalysisSpec:
-    name: str  # CLI name, the same as the Athena helper's
-    file: str  # SQL file in redshift/sql (the view of the same stem mirrors it)
-    title: str
-
-
-SPECS: tuple[AnalysisSpec, ...] = (
-    AnalysisSpec("energy-by-type", "energy_by_type.sql", "Energy sold by type"),
-    AnalysisSpec("top-clients", "top_clients.sql", "Top clients by consumption"),
-    AnalysisSpec("provider-performance", "provider_performance.sql", "Provider performance"),
-    AnalysisSpec("monthly-price-trend", "monthly_price_trend.sql", "Monthly price trend"),
-)
-ANALYSES: tuple[str, ...] = tuple(s.name for s in SPECS)
-
-
-@dataclass(frozen=True)
 class Statement:
     """SQL for ExecuteStatement and its named parameters (`[{"name":..., "value":...}]`)."""
 
@@ -72,11 +61,6 @@ class Statement:
 
 def sql_text(file: str) -> str:
     return resources.files("redshift").joinpath("sql", file).read_text(encoding="utf-8")
-
-
-@cache
-def _parsed(file: str) -> tuple[exp.Expression, ...]:
-    return tuple(e for e in sqlglot.parse(sql_text(file), read=DIALECT) if e is not None)
 
 
 def spec(name: str) -> AnalysisSpec:
@@ -90,6 +74,15 @@ def identifier(value: str, what: str) -> str:
     if not IDENTIFIER.match(value):
         raise ArgumentError(f"{what} {value!r} is not a plain lower-case SQL identifier")
     return value
+
+
+@contextmanager
+def _callers_errors() -> Iterator[None]:
+    """The shared helper's argument errors, as this module's (what the Redshift CLI catches)."""
+    try:
+        yield
+    except shared.ArgumentError as error:
+        raise ArgumentError(str(error)) from None
 
 
 def external_schema_statement(schema: str, catalog_database: str, iam_role: str) -> Statement:
@@ -107,44 +100,59 @@ def external_schema_statement(schema: str, catalog_database: str, iam_role: str)
     )
 
 
-def analysis_tree(name: str) -> exp.Select:
-    """The parsed analysis as written (a copy: callers may change it)."""
-    (tree,) = _parsed(spec(name).file)
-    assert isinstance(tree, exp.Select)
-    return tree.copy()
+def to_redshift(tree: exp.Expression, values: dict[str, object]) -> exp.Expression:
+    """Rewrite an Athena analysis tree (in place; returned) for what Redshift reads differently.
 
-
-def without_range(
-    tree: exp.Expression, bounds: tuple[str, ...] = ("start", "end")
-) -> exp.Expression:
-    """`tree` with the date-range conjuncts of `bounds` removed (in place; returned)."""
-    names = {p for b in bounds for p in RANGE_PARAMETERS[b]}
+    - Row comparisons `(a, b) >= (x, y)`: Redshift documents none, and PostgreSQL before 8.2 (its
+      ancestor) compared element-wise; they become the lexicographic OR/AND they mean.
+    - `VARCHAR` without a length is VARCHAR(256) on Redshift, which would cut longer strings:
+      it becomes `VARCHAR(MAX)`.
+    - Each named parameter is cast to its value's type (the Data API sends text).
+    """
+    for comparison in list(tree.find_all(exp.GT, exp.GTE, exp.LT, exp.LTE)):
+        left, right = comparison.this, comparison.expression
+        if isinstance(left, exp.Tuple) and isinstance(right, exp.Tuple):
+            comparison.replace(exp.Paren(this=_lexicographic(comparison)))
+    for data_type in list(tree.find_all(exp.DataType)):
+        if data_type.this == exp.DataType.Type.VARCHAR and not data_type.expressions:
+            data_type.replace(exp.DataType.build("VARCHAR(MAX)", dialect=DIALECT))
     for placeholder in list(tree.find_all(exp.Placeholder)):
-        if placeholder.name not in names:
-            continue
-        conjunct = placeholder
-        while not isinstance(conjunct.parent, exp.And | exp.Where):
-            conjunct = conjunct.parent
-        _remove_conjunct(conjunct)
+        placeholder.replace(exp.cast(placeholder.copy(), _sql_type(values[placeholder.name])))
     return tree
 
 
-def _remove_conjunct(node: exp.Expression) -> None:
-    parent = node.parent
-    if isinstance(parent, exp.Where):
-        parent.pop()
-        return
-    other = parent.expression if parent.this is node else parent.this
-    parent.replace(other)
+def _lexicographic(comparison: exp.Binary) -> exp.Expression:
+    """`(a, b, c) >= (x, y, z)` as `a > x OR (a = x AND b > y) OR (a = x AND b = y AND c >= z)`."""
+    left, right = comparison.this.expressions, comparison.expression.expressions
+    if len(left) != len(right):
+        raise ValueError(f"row comparison of unequal widths: {comparison.sql(DIALECT)}")
+    strict = exp.GT if isinstance(comparison, exp.GT | exp.GTE) else exp.LT
+    pairs = list(zip(left, right, strict=True))
+    disjuncts = []
+    for i, (a, x) in enumerate(pairs):
+        last = type(comparison) if i == len(pairs) - 1 else strict
+        terms = [exp.EQ(this=b.copy(), expression=y.copy()) for b, y in pairs[:i]]
+        terms.append(last(this=a.copy(), expression=x.copy()))
+        disjuncts.append(exp.and_(*terms) if len(terms) > 1 else terms[0])
+    return exp.or_(*disjuncts)
 
 
-def qualify_tables(tree: exp.Expression, schema: str) -> exp.Expression:
-    """Qualify every table that is not a CTE of the query with `schema` (in place; returned)."""
-    ctes = {cte.alias for cte in tree.find_all(exp.CTE)}
-    for table in tree.find_all(exp.Table):
-        if not table.db and table.name not in ctes:
-            table.set("db", exp.to_identifier(schema))
-    return tree
+def _sql_type(value: object) -> str:
+    for python_type, sql_type in PARAMETER_TYPES:
+        if isinstance(value, python_type) and not isinstance(value, bool):
+            return sql_type
+    raise TypeError(f"no Redshift type for a parameter value {value!r}")
+
+
+def _text(value: object) -> str:
+    """A bound value as Data API text (the form its cast reads)."""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
+
+
+def _sql(tree: exp.Expression) -> str:
+    return tree.sql(DataApiRedshift, comments=False)
 
 
 def analysis_statement(
@@ -156,42 +164,36 @@ def analysis_statement(
     limit: int | None = None,
 ) -> Statement:
     """The analysis over `external_schema`, for the UTC days start..end (both inclusive)."""
-    if start and end and start > end:
-        raise ArgumentError(f"start {start} is after end {end}")
-    tree = analysis_tree(name)
-    missing = tuple(b for b, value in (("start", start), ("end", end)) if value is None)
-    without_range(tree, missing)
-    qualify_tables(tree, identifier(external_schema, "external schema"))
-    if limit is not None:
-        if not tree.args.get("limit"):
+    chosen = spec(name)
+    schema = identifier(external_schema, "external schema")
+    with _callers_errors():
+        if limit is not None and not shared.analysis(chosen.name).tree.args.get("limit"):
             raise ArgumentError(f"{name} takes no limit")
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise ArgumentError(f"limit must be an int > 0, got {limit!r}")
-        tree = tree.limit(limit)
-    parameters: list[dict[str, str]] = []
-    if start is not None:
-        parameters += _bound_parameters("start", start, start)
-    if end is not None:
-        parameters += _bound_parameters("end", end, end + dt.timedelta(days=1))
-    return Statement(tree.sql(DataApiRedshift, comments=False), tuple(parameters))
+        bound = shared.bind(name, start=start, end=end, limit=limit, database=schema)
+    tree = to_redshift(bound.tree, bound.values)
+    names = dict.fromkeys(p.name for p in tree.find_all(exp.Placeholder, bfs=False))
+    parameters = tuple({"name": n, "value": _text(bound.values[n])} for n in names)
+    return Statement(_sql(tree), parameters)
 
 
-def _bound_parameters(bound: str, day: dt.date, instant: dt.date) -> list[dict[str, str]]:
-    year, day_key, time = RANGE_PARAMETERS[bound]
-    return [
-        {"name": year, "value": str(day.year)},
-        {"name": day_key, "value": day.strftime("%Y%m%d")},
-        {"name": time, "value": f"{instant.isoformat()} 00:00:00"},
-    ]
+def view_tree(name: str, external_schema: str, views_schema: str = VIEWS_SCHEMA) -> exp.Create:
+    """`CREATE OR REPLACE VIEW <views_schema>.<view> AS <analysis> WITH NO SCHEMA BINDING`.
 
-
-def view_trees() -> dict[str, exp.Create]:
-    """View name -> the parsed CREATE VIEW of views.sql (copies)."""
-    views: dict[str, exp.Create] = {}
-    for statement in _parsed(VIEWS_FILE):
-        assert isinstance(statement, exp.Create) and statement.kind == "VIEW", statement
-        views[statement.this.name] = statement.copy()
-    return views
+    The analysis over the full range, without ORDER BY and LIMIT (a view has no order; top-N is
+    the reader's). Late-binding: Redshift requires it for views over external tables.
+    """
+    chosen = spec(name)
+    bound = shared.bind(chosen.name, database=identifier(external_schema, "external schema"))
+    query = to_redshift(bound.tree, bound.values)
+    query.set("order", None)
+    query.set("limit", None)
+    view = exp.Table(
+        this=exp.to_identifier(shared.analysis(chosen.name).view_name),
+        db=exp.to_identifier(identifier(views_schema, "views schema")),
+    )
+    return exp.Create(
+        this=view, kind="VIEW", replace=True, expression=query, no_schema_binding=True
+    )
 
 
 def setup_statements(
@@ -202,8 +204,6 @@ def setup_statements(
         external_schema_statement(external_schema, catalog_database, iam_role),
         Statement(f"CREATE SCHEMA IF NOT EXISTS {identifier(views_schema, 'views schema')}"),
     ]
-    for view in view_trees().values():
-        view.this.set("db", exp.to_identifier(views_schema))
-        qualify_tables(view.expression, identifier(external_schema, "external schema"))
-        statements.append(Statement(view.sql(DataApiRedshift, comments=False)))
+    for name in ANALYSES:
+        statements.append(Statement(_sql(view_tree(name, external_schema, views_schema))))
     return statements

@@ -48,7 +48,8 @@ def test_query_runs_the_analysis_on_the_stacks_cluster_and_prints_it(redshift_da
     assert statement.cluster_identifier == OUTPUTS["ClusterIdentifier"]
     assert statement.secret_arn == OUTPUTS["SecretArn"]
     assert f"{OUTPUTS['ExternalSchema']}.transactions" in statement.query_string
-    assert {p["name"]: p["value"] for p in statement.query_parameters}["end_day"] == "20250331"
+    parameters = {p["name"]: p["value"] for p in statement.query_parameters}
+    assert parameters["end_time"] == "2025-04-01 00:00:00"  # the end day is inclusive
     out = capsys.readouterr().out
     assert "wind" in out
     assert "1500.250" in out
