@@ -40,6 +40,7 @@ from glue_jobs.transforms import validate as v
 
 JOB = "raw_to_processed"
 REJECTED_FILES = "_files"
+MAX_FIELDS = 1 << 15
 
 
 class ConservationError(RuntimeError):
@@ -70,8 +71,10 @@ def read_raw(spark: SparkSession, files: dict[str, tuple[str, ...]], ds: contrac
             .option("escape", '"')
             .option("encoding", "UTF-8")
             # A row far wider than the header is a malformed_row, not a failed job (the
-            # parser's default limit of 20480 fields aborts the whole read).
-            .option("maxColumns", "1000000")
+            # parser's default limit of 20480 fields aborts the whole read). The parser
+            # allocates this many slots per file, so it stays bounded: a row wider still fails
+            # the read with Spark naming the file.
+            .option("maxColumns", str(MAX_FIELDS))
             .option("ignoreLeadingWhiteSpace", "false")
             .option("ignoreTrailingWhiteSpace", "false")
             .csv(uris)
@@ -215,15 +218,27 @@ def _process_rows(spark, args, ds, loads, headers, summary, report: RunReport) -
             key = row["reason"] if row["column"] is None else f"{row['reason']}:{row['column']}"
             entry["rows_rejected"] += row["rows"]
             entry["rejections"][key] = entry["rejections"].get(key, 0) + row["rows"]
-    offsets = F.create_map(*[F.lit(x) for item in first_ids.items() for x in item])
-    source_row = F.col(v.RECORD_ID) - F.element_at(offsets, F.col(v.SOURCE_PATH)) + F.lit(1)
+    # Row number in its file = record id - the file's first id + 1 (ids are contiguous within
+    # a file); the per-file first ids join in as a broadcast table.
+    offsets = spark.range(1).select(
+        F.inline(
+            F.array(
+                *[
+                    F.struct(F.lit(path).alias(v.SOURCE_PATH), F.lit(first).alias("_first_id"))
+                    for path, first in first_ids.items()
+                ]
+            )
+        )
+    )
+    numbered = checked.join(F.broadcast(offsets), v.SOURCE_PATH)
+    source_row = F.col(v.RECORD_ID) - F.col("_first_id") + F.lit(1)
     files_per_load = Counter(_day_of(path) for path in headers)
     gather = max(files_per_load.values()) > 1
     with report.timed(f"{ds.name}.write_processed"):
-        valid = v.valid_rows(checked, ds, source_row, ingested_at)
+        valid = v.valid_rows(numbered, ds, source_row, ingested_at)
         _write(valid, join(args.lake.processed, ds.name), ds.processed_partition_columns, gather)
     with report.timed(f"{ds.name}.write_rejected"):
-        rejected = v.rejected_rows(checked, ds, source_row, ingested_at)
+        rejected = v.rejected_rows(numbered, ds, source_row, ingested_at)
         _write(rejected, join(args.lake.rejected, ds.name), (contract.LOAD_COLUMN,), gather)
     checked.unpersist()
     with report.timed(f"{ds.name}.check_conservation"):

@@ -39,6 +39,11 @@ LOCAL_SETTINGS = {
     "spark.sql.shuffle.partitions": str(max(4, (os.cpu_count() or 2) * 2)),
     "spark.default.parallelism": str(max(4, (os.cpu_count() or 2) * 2)),
     "spark.driver.extraJavaOptions": "-Dlog4j2.level=ERROR",
+    # Local disks: no .crc side files (half the file operations of every write and commit)
+    # and task outputs committed straight into place.
+    "spark.hadoop.fs.file.impl": "org.apache.hadoop.fs.RawLocalFileSystem",
+    "spark.hadoop.fs.file.impl.disable.cache": "true",
+    "spark.hadoop.mapreduce.fileoutputcommitter.algorithm.version": "2",
 }
 
 

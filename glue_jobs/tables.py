@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.utils import AnalysisException
 
 from energy_lake import contract
+
+GLOB_LOADS_UP_TO = 8  # loads read through their own folders; more: one listing + filter
 
 
 def struct(columns: tuple[tuple[str, str], ...]) -> T.StructType:
@@ -43,11 +46,17 @@ def read_loads(
 ) -> DataFrame:
     """Rows of the given loads of a table whose partition path ends in the load column.
 
-    Only those loads' folders are listed (`*/*/*/ingest_date=D` for facts), so the cost follows
-    the loads read, not the size of the table. A load with no folder raises PATH_NOT_FOUND.
+    A few loads (the incremental case) are read through their own folders
+    (`*/*/*/ingest_date=D` for facts), so the cost follows the loads read, not the size of the
+    table; a load with no folder raises PATH_NOT_FOUND. Each such pattern walks the partition
+    tree, so many loads are read with one listing of the table and a partition filter instead.
     """
     if not days:
         return spark.createDataFrame([], schema)
+    if len(days) > GLOB_LOADS_UP_TO:
+        return read_table(spark, root, schema).where(
+            F.col(contract.LOAD_COLUMN).cast("string").isin(days)
+        )
     depth = "*/" * len(partitions_above_load)
     paths = [f"{root.rstrip('/')}/{depth}{contract.LOAD_COLUMN}={day}" for day in days]
     return spark.read.schema(schema).option("basePath", root).parquet(*paths)
