@@ -102,12 +102,14 @@ def _tree_rss(root: Any) -> tuple[dict[str, int], int]:
         return {}, 0
     for process in tree.values():
         try:
-            rss = process.memory_info().rss
-            by_name[process.name()] += rss
-            if _forked_not_execed(process, tree):
-                forks += rss
+            # Whether it is a fork first, its RSS after: a child that execs in between is
+            # counted as a fork with its new, small RSS, never as a JVM-sized program.
+            fork = _forked_not_execed(process, tree)
+            name, rss = process.name(), process.memory_info().rss
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
+        by_name[name] += rss
+        forks += rss if fork else 0
     return dict(by_name), forks
 
 
