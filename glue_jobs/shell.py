@@ -47,6 +47,20 @@ LOCAL_SETTINGS = {
 }
 
 
+def _local_settings() -> dict[str, str]:
+    """LOCAL_SETTINGS plus the chmod-free local file system when a JDK can build it."""
+    from glue_jobs.local_fs import CLASS_NAME, fast_local_fs_jar
+
+    jar = fast_local_fs_jar()
+    if jar is None:
+        return LOCAL_SETTINGS
+    return {
+        **LOCAL_SETTINGS,
+        "spark.driver.extraClassPath": jar,
+        "spark.hadoop.fs.file.impl": CLASS_NAME,
+    }
+
+
 def parse_job_arguments(argv: Sequence[str], description: str) -> argparse.Namespace:
     """Glue passes `--name value` pairs plus its own (--JOB_NAME, --job-bookmark-option...)."""
     parser = argparse.ArgumentParser(description=description, allow_abbrev=False)
@@ -80,7 +94,7 @@ def spark_session(app_name: str) -> SparkSession:
         builder = SparkSession.builder.appName(app_name).master(
             os.environ.get("ENERGY_LAKE_SPARK_MASTER", "local[*]")
         )
-        for key, value in {**LOCAL_SETTINGS, **SESSION_SETTINGS}.items():
+        for key, value in {**_local_settings(), **SESSION_SETTINGS}.items():
             builder = builder.config(key, value)
         active = builder.getOrCreate()
         active.sparkContext.setLogLevel("ERROR")
