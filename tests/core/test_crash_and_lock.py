@@ -38,7 +38,11 @@ def two_stage_sources(tmp_path: Path) -> tuple[list[Path], list[Path]]:
     return sorted((tmp_path / "first").glob("*.csv")), sorted((tmp_path / "second").glob("*.csv"))
 
 
-def test_crash_between_write_and_publish_leaves_the_old_state(spark, tmp_path, monkeypatch):
+def curated_with_a_processed_load_pending(tmp_path: Path) -> tuple[Path, list[tuple], list[Path]]:
+    """A lake whose fourth load is processed but not yet merged into curated.
+
+    Returns the lake, the curated rows before the merge, and the four loads' source files.
+    """
     first, second = two_stage_sources(tmp_path)
     lake = tmp_path / "lake"
     land(lake, first)
@@ -46,6 +50,11 @@ def test_crash_between_write_and_publish_leaves_the_old_state(spark, tmp_path, m
     before = rows(lake, "curated", "transactions")
     land(lake, second)
     run(lake, "raw_to_processed")
+    return lake, before, second
+
+
+def test_crash_between_write_and_publish_leaves_the_old_state(spark, tmp_path, monkeypatch):
+    lake, before, _ = curated_with_a_processed_load_pending(tmp_path)
 
     def crash(version):
         raise RuntimeError("injected fault: killed between the write and its publish")
@@ -112,13 +121,7 @@ def _kill_when(process: subprocess.Popen, ready, timeout: float = 240) -> bool:
 
 
 def test_a_real_kill_mid_run_loses_and_doubles_nothing(spark, tmp_path):
-    first, second = two_stage_sources(tmp_path)
-    lake = tmp_path / "lake"
-    land(lake, first)
-    run(lake)
-    before = rows(lake, "curated", "transactions")
-    land(lake, second)
-    run(lake, "raw_to_processed")
+    lake, before, second = curated_with_a_processed_load_pending(tmp_path)
 
     versions = lake / "curated" / publish.VERSIONS / "transactions"
     published = {p.name for p in versions.iterdir()}
