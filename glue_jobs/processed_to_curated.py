@@ -1,11 +1,12 @@
 """Glue job processed_to_curated: one row per business key, the latest version wins.
 
-Dimensions are rebuilt as a current snapshot from every processed load (they are small).
-Facts are merged incrementally: only the event-day partitions a new load touches are rewritten,
-including the old partitions of keys the load corrects, so a run costs in proportion to the
-load, not to the lake. `--full-rebuild true` recomputes everything from processed; both give
-the same rows. A run with no new processed load writes nothing. Only loads whose processed
-marker exists (fully written and count-checked) are ever read.
+Dimensions are a current snapshot: the new loads are merged into it (the snapshot carries the
+lineage the versions are ranked by). Facts are merged incrementally: only the event-day
+partitions a new load touches are rewritten, including the old partitions of keys the load
+corrects, so a run costs in proportion to the load, not to the lake. `--full-rebuild true`
+recomputes everything from processed; both give the same rows. A run with no new processed load
+writes nothing. Only loads whose processed marker exists (fully written and count-checked) are
+ever read.
 """
 
 from __future__ import annotations
@@ -107,6 +108,20 @@ def rebuild(spark, args, ds, days: list[str], run_id: str, summary: dict) -> Non
     publish.publish(version)
 
 
+def merge_dimension_loads(spark, args, ds, new_days: list[str], run_id: str, summary: dict) -> None:
+    """The current snapshot merged with the new loads only (it carries the lineage to rank by)."""
+    summary["mode"] = "incremental"
+    current = read_table(spark, join(args.lake.curated, ds.name), curated_schema(ds))
+    new_rows = read_processed(spark, args, ds, new_days).select(*curated_columns(ds))
+    merged = _dedupe(current.unionByName(new_rows), ds, summary)
+    merged = merged.persist(StorageLevel.MEMORY_AND_DISK)
+    merged.count()  # materialised: on S3 the table is rewritten in place
+    version = publish.begin(args.lake.curated, ds.name, run_id)
+    _write(merged, version.target, ds, "overwrite", "dynamic" if version.versioned else "static")
+    publish.publish(version)
+    merged.unpersist()
+
+
 def merge_fact_loads(spark, args, ds, new_days: list[str], run_id: str, summary: dict) -> None:
     """Rewrite only the day partitions that the new loads' keys land in or leave."""
     key = ds.business_key
@@ -176,10 +191,12 @@ def curate_dataset(spark, args, ds: contract.Dataset, report: RunReport) -> bool
         return False
     with_rows = sorted(day for day, marker in loads.items() if marker["rows_processed"] > 0)
     with report.timed(f"{ds.name}.total"):
-        if full or not done or ds.kind is contract.Kind.DIMENSION:
+        new_with_rows = [day for day in new_days if day in with_rows]
+        if full or not done:
             rebuild(spark, args, ds, with_rows, report.run_id, summary)
+        elif ds.kind is contract.Kind.DIMENSION:
+            merge_dimension_loads(spark, args, ds, new_with_rows, report.run_id, summary)
         else:
-            new_with_rows = [day for day in new_days if day in with_rows]
             merge_fact_loads(spark, args, ds, new_with_rows, report.run_id, summary)
         _write_state(args.lake.curated, ds.name, runs)
     return True

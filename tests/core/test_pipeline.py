@@ -143,13 +143,15 @@ def test_a_new_load_is_merged_incrementally_and_equals_a_full_rebuild(lake, tmp_
     shutil.copytree(root, rebuilt, symlinks=True)
     run(rebuilt, "processed_to_curated", "--full-rebuild", "true")
 
-    def rows(lake_root: Path) -> list[tuple]:
+    def rows(lake_root: Path, dataset: str) -> list[tuple]:
         return sorted(
             tuple(str(v) for k, v in sorted(r.items()) if k != "ingested_at")
-            for r in table(lake_root, "curated", "transactions")
+            for r in table(lake_root, "curated", dataset)
         )
 
-    assert rows(root) == rows(rebuilt)
+    for name in c.DATASETS:
+        assert rows(root, name) == rows(rebuilt, name), name
+    assert curated["datasets"]["clients"]["mode"] == "incremental"
     manifest = json.loads((incoming / MANIFEST).read_text())
     assert (
         len(keys(root, c.TRANSACTIONS)) == manifest["datasets"]["transactions"]["expected_curated"]
