@@ -105,16 +105,6 @@ def _fail(command: str, error: Exception, code: int) -> int:
     return code
 
 
-def _parse_limit(text: str | None) -> int | None:
-    if text is None:
-        return None
-    try:
-        value = int(text)
-    except ValueError:
-        raise ArgumentError(f"--limit must be an integer > 0, got {text!r}") from None
-    return queries.check_limit(value)
-
-
 def query_command(args: argparse.Namespace) -> int:
     from athena.aws import AthenaError
 
@@ -138,7 +128,7 @@ def _run_query(args: argparse.Namespace) -> pd.DataFrame | None:
     start = queries.parse_date(args.start, "--start") if args.start is not None else None
     end = queries.parse_date(args.end, "--end") if args.end is not None else None
     queries.DateRange(start, end)  # end before start -> ArgumentError
-    limit = _parse_limit(args.limit)
+    limit = queries.parse_limit(args.limit)
     if args.athena and args.lake is not None:
         raise ArgumentError("choose --lake or --athena, not both")
     if args.print_sql:

@@ -229,6 +229,17 @@ def check_limit(n: object) -> int:
     return n
 
 
+def parse_limit(text: str | None) -> int | None:
+    """A `--limit` as typed on a command line -> a checked int (None when not given)."""
+    if text is None:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise ArgumentError(f"--limit must be an integer > 0, got {text!r}") from None
+    return check_limit(value)
+
+
 @cache
 def _range_conjuncts() -> tuple[exp.Expression, ...]:
     tree = parse_sql_file(RANGE_FILE)

@@ -14,11 +14,11 @@ an AWS or Redshift failure is one line and exit code 1.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 from collections.abc import Sequence
 from typing import Any
 
+from athena import queries as shared
 from energy_lake import naming
 from redshift import queries
 from redshift.queries import ANALYSES, ArgumentError
@@ -138,27 +138,6 @@ def setup_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _date(text: str | None, flag: str) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ArgumentError(f"{flag} must be a date YYYY-MM-DD, got {text!r}") from None
-
-
-def _limit(text: str | None) -> int | None:
-    if text is None:
-        return None
-    try:
-        value = int(text)
-    except ValueError:
-        raise ArgumentError(f"--limit must be an integer > 0, got {text!r}") from None
-    if value < 1:
-        raise ArgumentError(f"--limit must be an integer > 0, got {value}")
-    return value
-
-
 def query_command(args: argparse.Namespace) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -168,8 +147,9 @@ def query_command(args: argparse.Namespace) -> int:
         if args.format not in FORMATS:
             raise ArgumentError(f"--format must be one of {', '.join(FORMATS)}")
         queries.spec(args.analysis)
-        start, end = _date(args.start, "--start"), _date(args.end, "--end")
-        limit = _limit(args.limit)
+        start = shared.parse_date(args.start, "--start") if args.start is not None else None
+        end = shared.parse_date(args.end, "--end") if args.end is not None else None
+        limit = shared.parse_limit(args.limit)
         session = _session(args)
         connection, outputs = _target(args, session)
         statement = queries.analysis_statement(
@@ -182,7 +162,7 @@ def query_command(args: argparse.Namespace) -> int:
             statement.parameters,
             timeout=args.timeout,
         )
-    except ArgumentError as error:
+    except (ArgumentError, shared.ArgumentError) as error:
         return _fail("query", error, 2)
     except (RedshiftError, ClientError, BotoCoreError) as error:
         return _fail("query", error, 1)
