@@ -376,34 +376,27 @@ class EtlStack(Stack):
         )
         for email in self.config.notification_emails:
             topic.add_subscription(subscriptions.EmailSubscription(email))
-        events.Rule(
-            self,
-            "JobFailureRule",
-            description="A pipeline Glue job failed, timed out or was stopped",
-            event_pattern=events.EventPattern(
-                source=["aws.glue"],
-                detail_type=["Glue Job State Change"],
-                detail={
-                    "jobName": [job.ref for job in self.jobs.values()],
-                    "state": list(FAILED_JOB_STATES),
-                },
-            ),
-            targets=[targets.SnsTopic(topic)],
-        )
-        events.Rule(
-            self,
-            "CrawlerFailureRule",
-            description="A pipeline Glue crawler failed",
-            event_pattern=events.EventPattern(
-                source=["aws.glue"],
-                detail_type=["Glue Crawler State Change"],
-                detail={
-                    "crawlerName": [crawler.ref for crawler in self.crawlers.values()],
-                    "state": list(FAILED_CRAWLER_STATES),
-                },
-            ),
-            targets=[targets.SnsTopic(topic)],
-        )
+        failures = (
+            ("JobFailureRule", "A pipeline Glue job failed, timed out or was stopped", "Job",
+             "jobName", self.jobs, FAILED_JOB_STATES),
+            ("CrawlerFailureRule", "A pipeline Glue crawler failed", "Crawler",
+             "crawlerName", self.crawlers, FAILED_CRAWLER_STATES),
+        )  # fmt: skip
+        for rule_id, description, kind, name_field, resources, states in failures:
+            events.Rule(
+                self,
+                rule_id,
+                description=description,
+                event_pattern=events.EventPattern(
+                    source=["aws.glue"],
+                    detail_type=[f"Glue {kind} State Change"],
+                    detail={
+                        name_field: [resource.ref for resource in resources.values()],
+                        "state": list(states),
+                    },
+                ),
+                targets=[targets.SnsTopic(topic)],
+            )
         return topic
 
 
