@@ -137,8 +137,14 @@ class Dataset:
 
     @property
     def processed_partition_columns(self) -> tuple[str, ...]:
-        """Processed keeps every load apart, so a load can be re-run in place."""
-        return (*self.partition_columns, LOAD_COLUMN)
+        """Facts by event day, the load a column (a run writes one file per day it touches);
+        dimensions by load (one small file per load, re-run in place)."""
+        return self.partition_columns if self.kind is Kind.FACT else (LOAD_COLUMN,)
+
+    @property
+    def processed_partition_types(self) -> tuple[tuple[str, str], ...]:
+        loads = dict(LINEAGE_COLUMNS)
+        return tuple((p, loads.get(p, "int")) for p in self.processed_partition_columns)
 
     @property
     def curated_columns(self) -> tuple[tuple[str, str], ...]:
@@ -147,9 +153,10 @@ class Dataset:
 
     @property
     def processed_columns(self) -> tuple[tuple[str, str], ...]:
-        """(name, sql type) of processed data columns; the load column is a partition."""
+        """(name, sql type) of processed data columns, partition columns excluded."""
+        partitions = self.processed_partition_columns
         return tuple((c.name, c.sql_type) for c in self.columns) + tuple(
-            (n, t) for n, t in LINEAGE_COLUMNS if n != LOAD_COLUMN
+            (n, t) for n, t in LINEAGE_COLUMNS if n not in partitions
         )
 
     @property
@@ -159,11 +166,14 @@ class Dataset:
 
 # Lineage columns every processed and curated row carries.
 LOAD_COLUMN = "ingest_date"
+INGESTED_AT = "ingested_at"
 LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
     (LOAD_COLUMN, "date"),  # the load the row came in
     ("source_file", "string"),  # the raw file name
     ("source_row", "bigint"),  # 1-based record number in the file, header excluded
-    ("ingested_at", "timestamp"),  # when raw_to_processed ran, UTC
+    # When raw_to_processed ran, UTC: one value per run, so with the load it names the version
+    # of a load that a processed row belongs to (the load's marker records it).
+    (INGESTED_AT, "timestamp"),
 )
 EVENT_PARTITIONS: tuple[str, ...] = ("year", "month", "day")
 

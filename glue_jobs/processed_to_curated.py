@@ -17,7 +17,6 @@ from collections.abc import Sequence
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
 
 from energy_lake import contract
 from energy_lake.layout import event_partition_path, join
@@ -26,22 +25,19 @@ from glue_jobs import publish
 from glue_jobs.lock import lake_lock
 from glue_jobs.report import RunReport
 from glue_jobs.shell import parse_job_arguments, spark_session
-from glue_jobs.sources import LOADS
-from glue_jobs.tables import curated_schema, processed_schema, read_loads, read_table
+from glue_jobs.sources import processed_loads
+from glue_jobs.tables import (
+    curated_schema,
+    event_day_number,
+    processed_schema,
+    read_fact_loads,
+    read_loads,
+    read_table,
+)
 from glue_jobs.transforms import curate
 
 JOB = "processed_to_curated"
 STATE = "_state"
-
-
-def processed_loads(processed_root: str, dataset: str) -> dict[str, dict]:
-    """ingest_date -> marker of every load raw_to_processed has completed."""
-    store = store_for(processed_root)
-    loads = {}
-    for obj in store.list(join(processed_root, LOADS, dataset)):
-        marker = json.loads(store.read_bytes(obj.uri))
-        loads[marker["ingest_date"]] = marker
-    return loads
 
 
 def _state_uri(curated_root: str, dataset: str) -> str:
@@ -65,15 +61,12 @@ def curated_columns(ds: contract.Dataset) -> list[str]:
     return [n for n, _ in ds.curated_columns] + list(ds.partition_columns)
 
 
-def read_processed(spark: SparkSession, args, ds: contract.Dataset, days: list[str]):
+def read_processed(spark: SparkSession, args, ds: contract.Dataset, markers: dict[str, dict]):
+    """The processed rows of the loads whose markers are given (their marked versions)."""
     root = join(args.lake.processed, ds.name)
-    return read_loads(spark, root, processed_schema(ds), ds.partition_columns, days)
-
-
-def _day_number(ds: contract.Dataset):
-    """year*10000 + month*100 + day: one comparable value per event-day partition."""
-    year, month, day = (F.col(p) for p in ds.partition_columns)
-    return year * 10000 + month * 100 + day
+    if ds.partition_columns:
+        return read_fact_loads(spark, root, ds, markers)
+    return read_loads(spark, root, processed_schema(ds), sorted(markers))
 
 
 def _day_folder(day: int) -> str:
@@ -97,10 +90,10 @@ def _write(
     (writer.partitionBy(*partitions) if partitions else writer).parquet(path)
 
 
-def rebuild(spark, args, ds, days: list[str], run_id: str, summary: dict) -> None:
+def rebuild(spark, args, ds, loads: dict[str, dict], run_id: str, summary: dict) -> None:
     summary["mode"] = "full"
     version = publish.begin(args.lake.curated, ds.name, run_id)
-    rows = read_processed(spark, args, ds, days)
+    rows = read_processed(spark, args, ds, loads)
     merged = _dedupe(rows, ds, summary)
     # A fresh version folder locally; on S3 the whole table is replaced (static overwrite), so
     # partitions no longer present go too.
@@ -108,11 +101,11 @@ def rebuild(spark, args, ds, days: list[str], run_id: str, summary: dict) -> Non
     publish.publish(version)
 
 
-def merge_dimension_loads(spark, args, ds, new_days: list[str], run_id: str, summary: dict) -> None:
+def merge_dimension_loads(spark, args, ds, new: dict[str, dict], run_id: str, summary) -> None:
     """The current snapshot merged with the new loads only (it carries the lineage to rank by)."""
     summary["mode"] = "incremental"
     current = read_table(spark, join(args.lake.curated, ds.name), curated_schema(ds))
-    new_rows = read_processed(spark, args, ds, new_days).select(*curated_columns(ds))
+    new_rows = read_processed(spark, args, ds, new).select(*curated_columns(ds))
     merged = _dedupe(current.unionByName(new_rows), ds, summary)
     merged = merged.persist(StorageLevel.MEMORY_AND_DISK)
     merged.count()  # materialised: on S3 the table is rewritten in place
@@ -122,28 +115,28 @@ def merge_dimension_loads(spark, args, ds, new_days: list[str], run_id: str, sum
     merged.unpersist()
 
 
-def merge_fact_loads(spark, args, ds, new_days: list[str], run_id: str, summary: dict) -> None:
+def merge_fact_loads(spark, args, ds, new: dict[str, dict], run_id: str, summary: dict) -> None:
     """Rewrite only the day partitions that the new loads' keys land in or leave."""
     key = ds.business_key
-    new_rows = read_processed(spark, args, ds, new_days).select(*curated_columns(ds))
+    new_rows = read_processed(spark, args, ds, new).select(*curated_columns(ds))
     new_rows = new_rows.persist(StorageLevel.MEMORY_AND_DISK)
     current = read_table(spark, join(args.lake.curated, ds.name), curated_schema(ds))
     touched = (
-        current.select(key, _day_number(ds).alias("_day"))
+        current.select(key, event_day_number(ds).alias("_day"))
         .join(new_rows.select(key).distinct(), key, "left_semi")
         .select("_day")
-        .union(new_rows.select(_day_number(ds).alias("_day")))
+        .union(new_rows.select(event_day_number(ds).alias("_day")))
         .distinct()
     )
     days = sorted(row["_day"] for row in touched.collect())
     summary.update(mode="incremental", partitions_rewritten=len(days))
     if not days:
         return
-    old_rows = current.where(_day_number(ds).isin(days)).select(*curated_columns(ds))
+    old_rows = current.where(event_day_number(ds).isin(days)).select(*curated_columns(ds))
     merged = _dedupe(old_rows.unionByName(new_rows), ds, summary).persist(
         StorageLevel.MEMORY_AND_DISK
     )
-    surviving = {row["_day"] for row in merged.select(_day_number(ds).alias("_day")).collect()}
+    surviving = {row["_day"] for row in merged.select(event_day_number(ds).alias("_day")).collect()}
     emptied = sorted(set(days) - surviving)  # every row of that day moved to another day
     summary["partitions_emptied"] = len(emptied)
     version = publish.begin(args.lake.curated, ds.name, run_id)
@@ -180,7 +173,7 @@ def count_orphans(spark: SparkSession, args, report: RunReport) -> None:
 
 def curate_dataset(spark, args, ds: contract.Dataset, report: RunReport) -> bool:
     """Bring one curated table up to date; False when there was nothing new."""
-    loads = processed_loads(args.lake.processed, ds.name)
+    loads = processed_loads(store_for(args.lake.processed), args.lake.processed, ds.name)
     done = curated_state(args.lake.curated, ds.name)
     runs = {day: marker["run_id"] for day, marker in loads.items()}
     new_days = sorted(day for day, run_id in runs.items() if done.get(day) != run_id)
@@ -189,9 +182,9 @@ def curate_dataset(spark, args, ds: contract.Dataset, report: RunReport) -> bool
     if not loads or (not new_days and not full):
         summary["up_to_date"] = True
         return False
-    with_rows = sorted(day for day, marker in loads.items() if marker["rows_processed"] > 0)
+    with_rows = {day: marker for day, marker in loads.items() if marker["rows_processed"] > 0}
     with report.timed(f"{ds.name}.total"):
-        new_with_rows = [day for day in new_days if day in with_rows]
+        new_with_rows = {day: with_rows[day] for day in new_days if day in with_rows}
         if full or not done:
             rebuild(spark, args, ds, with_rows, report.run_id, summary)
         elif ds.kind is contract.Kind.DIMENSION:

@@ -21,7 +21,7 @@ from pyspark.sql import types as T
 from pyspark.sql.utils import AnalysisException
 
 from energy_lake import contract
-from energy_lake.layout import join
+from energy_lake.layout import event_partition_path, join
 from energy_lake.storage import Store, store_for
 from glue_jobs.lock import lake_lock
 from glue_jobs.report import RunReport
@@ -30,12 +30,24 @@ from glue_jobs.sources import (
     FileRejected,
     Load,
     RawFile,
+    intent_uri,
+    loads_to_repair,
     marker_uri,
     pending_loads,
+    processed_loads,
     raw_loads,
     read_header,
+    unfinished_intent,
 )
-from glue_jobs.tables import processed_schema, read_loads, struct
+from glue_jobs.tables import (
+    day_number,
+    event_day_number,
+    load_versions,
+    processed_schema,
+    read_loads,
+    read_table,
+    struct,
+)
 from glue_jobs.transforms import validate as v
 
 JOB = "raw_to_processed"
@@ -105,11 +117,11 @@ def _quarantine_file(store: Store, rejected_root: str, load: Load, raw: RawFile)
 
 
 def _write(frame: DataFrame, path: str, partitions: Sequence[str], shuffle: bool) -> None:
-    """One file per partition per run, rewriting only the partitions of this run's loads.
+    """One file per load partition, rewriting only the partitions of this run's loads.
 
-    Every partition path ends in the load column, and a file is read whole by one task
-    (multiLine), so a load that is one file already reaches the writer in one task: no
-    shuffle. Loads of several files are first gathered into one task per load.
+    A file is read whole by one task (multiLine), so a load that is one file already reaches
+    the writer in one task: no shuffle. Loads of several files are first gathered into one
+    task per load.
     """
     if shuffle:
         frame = frame.repartition(F.col(contract.LOAD_COLUMN))
@@ -119,6 +131,62 @@ def _write(frame: DataFrame, path: str, partitions: Sequence[str], shuffle: bool
         .partitionBy(*partitions)
         .parquet(path)
     )
+
+
+def write_fact_days(spark, args, ds: contract.Dataset, new_rows: DataFrame, plan: dict) -> None:
+    """Rewrite every event day the run touches as one file: the rows other loads keep there
+    plus this run's rows. Days only the old versions of this run's loads held are deleted.
+
+    `plan` (from `plan_fact_rewrite`) is written as the dataset's intent first, so that a run
+    that dies halfway is repaired by the next one (`sources.loads_to_repair`).
+    """
+    if not plan["intent"]["days"]:
+        return
+    root = join(args.lake.processed, ds.name)
+    store = store_for(root)
+    uri = intent_uri(args.lake.processed, ds.name)
+    store_for(uri).write_bytes(uri, json.dumps(plan["intent"], sort_keys=True).encode())
+    kept = read_table(spark, root, processed_schema(ds)).where(
+        event_day_number(ds).isin([day_number(d) for d in plan["intent"]["days"]])
+    )
+    kept = kept.join(
+        F.broadcast(load_versions(spark, plan["kept_markers"])),
+        [contract.LOAD_COLUMN, contract.INGESTED_AT],
+        "left_semi",
+    )
+    merged = new_rows.unionByName(kept.select(*new_rows.columns))
+    partitions = ds.processed_partition_columns
+    (
+        merged.repartition(*partitions)
+        .write.mode("overwrite")
+        .option("partitionOverwriteMode", "dynamic")
+        .partitionBy(*partitions)
+        .parquet(root)
+    )
+    for day in plan["emptied"]:
+        year, month, dd = (int(part) for part in day.split("-"))
+        store.delete_prefix(join(root, event_partition_path(year, month, dd)))
+
+
+def plan_fact_rewrite(args, ds: contract.Dataset, run_id: str, event_days: dict) -> dict:
+    """Which event days a fact run rewrites, which load versions it keeps there, which days it
+    empties. The markers are the truth: rows of a load's other versions, or of no marked load
+    (a run that died), are dropped from every day rewritten."""
+    store = store_for(args.lake.processed)
+    markers = processed_loads(store, args.lake.processed, ds.name)
+    intent = unfinished_intent(store, args.lake.processed, ds.name)
+    ours = set(event_days)  # load -> {event day: rows}
+    touched = {day for days in event_days.values() for day in days}
+    stale = {day for load in ours & set(markers) for day in markers[load].get("days", {})}
+    stale |= set(intent["days"]) if intent else set()
+    kept_markers = {load: m for load, m in markers.items() if load not in ours}
+    kept_days = {day for marker in kept_markers.values() for day in marker.get("days", {})}
+    days = sorted(touched | stale)
+    return {
+        "intent": {"run_id": run_id, "loads": sorted(ours), "days": days},
+        "kept_markers": kept_markers,
+        "emptied": sorted(stale - touched - kept_days),
+    }
 
 
 def _compact(checked: DataFrame, ds: contract.Dataset) -> DataFrame:
@@ -135,16 +203,27 @@ def _compact(checked: DataFrame, ds: contract.Dataset) -> DataFrame:
     )
 
 
-def _rows_in(
-    spark: SparkSession, path: str, schema, above_load: tuple[str, ...], days: list[str]
-) -> dict[str, int]:
-    """Rows per load actually on disk for this run's loads (Parquet footers: cheap)."""
+def _rows_in(spark: SparkSession, path: str, schema, days: list[str]) -> dict[str, int]:
+    """Rows per load on disk for this run's loads of a table partitioned by load (footers)."""
     try:
-        frame = read_loads(spark, path, schema, above_load, days)
+        frame = read_loads(spark, path, schema, days)
     except AnalysisException as error:
         if "PATH_NOT_FOUND" not in str(error):
             raise
         return {}  # a load expected to hold rows holds none: the conservation check says so
+    return _per_load(frame)
+
+
+def _fact_rows_in(spark, path: str, ds: contract.Dataset, ingested: datetime, days) -> dict:
+    """Rows per load this run wrote to the event days it touched (two small columns read)."""
+    frame = read_table(spark, path, processed_schema(ds)).where(
+        event_day_number(ds).isin([day_number(d) for d in days])
+        & (F.col(contract.INGESTED_AT) == F.lit(ingested))
+    )
+    return _per_load(frame)
+
+
+def _per_load(frame: DataFrame) -> dict[str, int]:
     counted = frame.groupBy(F.col(contract.LOAD_COLUMN).cast("string").alias("d")).count()
     return {row["d"]: row["count"] for row in counted.collect()}
 
@@ -180,29 +259,49 @@ def process_dataset(spark, args, ds: contract.Dataset, loads: list[Load], report
             headers[raw.uri] = header.columns
             if header.unknown:
                 summary.setdefault("unknown_columns", {})[raw.name] = list(header.unknown)
+    # One value per run, timezone-aware so Spark stores this instant whatever the local zone.
+    ingested = datetime.now(UTC)
+    event_days: dict[str, Counter] = {load.ingest_date: Counter() for load in loads}
     if headers:
-        _process_rows(spark, args, ds, loads, headers, summary, report)
+        _process_rows(spark, args, ds, headers, summary, event_days, ingested, report)
+    elif ds.partition_columns:  # every file quarantined: the loads' old versions still go
+        with report.timed(f"{ds.name}.write_processed"):
+            _rewrite_facts(spark, args, ds, None, event_days, report.run_id)
     for load in loads:
         marker = {
             "dataset": ds.name,
             "ingest_date": load.ingest_date,
             "files": load.fingerprint(),
             "run_id": report.run_id,
+            contract.INGESTED_AT: ingested.isoformat(),
+            "days": dict(sorted(event_days[load.ingest_date].items())),
             **{k: summary["loads"][load.ingest_date][k] for k in ("rows_read", "rows_processed")},
         }
         uri = marker_uri(args.lake.processed, load)
         store_for(uri).write_bytes(uri, json.dumps(marker, sort_keys=True).encode())
+    intent = intent_uri(args.lake.processed, ds.name)
+    if store_for(intent).exists(intent):
+        store_for(intent).delete(intent)  # every load it named is marked: the rewrite is done
 
 
-def _process_rows(spark, args, ds, loads, headers, summary, report: RunReport) -> None:
-    ingested_at = F.lit(datetime.now(UTC).replace(tzinfo=None)).cast("timestamp")
+def _rewrite_facts(spark, args, ds, valid: DataFrame | None, event_days, run_id: str) -> None:
+    plan = plan_fact_rewrite(args, ds, run_id, event_days)
+    if valid is None:
+        valid = spark.createDataFrame([], processed_schema(ds))
+    write_fact_days(spark, args, ds, valid, plan)
+
+
+def _process_rows(
+    spark, args, ds, headers, summary, event_days, ingested: datetime, report: RunReport
+) -> None:
+    ingested_at = F.lit(ingested)
     with report.timed(f"{ds.name}.parse_validate"):
         checked = _compact(v.check_rows(read_raw(spark, headers, ds), ds), ds).persist(
             StorageLevel.MEMORY_AND_DISK
         )
-        counts = v.outcome_counts(checked).collect()
+        counts = v.outcome_counts(checked, ds).collect()
     first_ids: dict[str, int] = {}
-    by_day = {load.ingest_date: summary["loads"][load.ingest_date] for load in loads}
+    by_day = summary["loads"]
     for row in counts:
         first_ids[row["path"]] = min(first_ids.get(row["path"], row["first_id"]), row["first_id"])
         day = _day_of(row["path"])
@@ -210,6 +309,8 @@ def _process_rows(spark, args, ds, loads, headers, summary, report: RunReport) -
         entry["rows_read"] += row["rows"]
         if row["reason"] is None:
             entry["rows_processed"] += row["rows"]
+            if row["event_day"] is not None:
+                event_days[day][row["event_day"]] += row["rows"]
             if row["warning"]:
                 entry["warnings"][row["warning"]] = (
                     entry["warnings"].get(row["warning"], 0) + row["rows"]
@@ -234,26 +335,32 @@ def _process_rows(spark, args, ds, loads, headers, summary, report: RunReport) -
     source_row = F.col(v.RECORD_ID) - F.col("_first_id") + F.lit(1)
     files_per_load = Counter(_day_of(path) for path in headers)
     gather = max(files_per_load.values()) > 1
+    processed = join(args.lake.processed, ds.name)
     with report.timed(f"{ds.name}.write_processed"):
         valid = v.valid_rows(numbered, ds, source_row, ingested_at)
-        _write(valid, join(args.lake.processed, ds.name), ds.processed_partition_columns, gather)
+        if ds.partition_columns:
+            _rewrite_facts(spark, args, ds, valid, event_days, report.run_id)
+        else:
+            _write(valid, processed, ds.processed_partition_columns, gather)
     with report.timed(f"{ds.name}.write_rejected"):
         rejected = v.rejected_rows(numbered, ds, source_row, ingested_at)
         _write(rejected, join(args.lake.rejected, ds.name), (contract.LOAD_COLUMN,), gather)
     checked.unpersist()
     with report.timed(f"{ds.name}.check_conservation"):
-        written = _rows_in(
-            spark,
-            join(args.lake.processed, ds.name),
-            processed_schema(ds),
-            ds.partition_columns,
-            [day for day, entry in by_day.items() if entry["rows_processed"]],
-        )
+        if ds.partition_columns:
+            touched = {d for days in event_days.values() for d in days}
+            written = _fact_rows_in(spark, processed, ds, ingested, sorted(touched))
+        else:
+            written = _rows_in(
+                spark,
+                processed,
+                processed_schema(ds),
+                [day for day, entry in by_day.items() if entry["rows_processed"]],
+            )
         quarantined = _rows_in(
             spark,
             join(args.lake.rejected, ds.name),
             struct(v.REJECTED_COLUMNS),
-            (),
             [day for day, entry in by_day.items() if entry["rows_rejected"]],
         )
     for day, entry in by_day.items():
@@ -281,10 +388,14 @@ def loads_to_process(args, ds: contract.Dataset) -> list[Load]:
         name, _, day = args.load.partition("/")
         if name != ds.name:
             return []
+        markers = processed_loads(store, args.lake.processed, ds.name)
+        repair = loads_to_repair(unfinished_intent(store, args.lake.processed, ds.name), markers)
         loads = [
-            load for load in raw_loads(store, args.lake.raw, ds.name) if load.ingest_date == day
+            load
+            for load in raw_loads(store, args.lake.raw, ds.name)
+            if load.ingest_date == day or load.ingest_date in repair
         ]
-        if not loads:
+        if day not in {load.ingest_date for load in loads}:
             raise SystemExit(f"--load {args.load}: no raw files under {ds.name}/ingest_date={day}")
         return loads
     return pending_loads(store, args.lake.raw, args.lake.processed, ds.name)

@@ -18,7 +18,8 @@ from energy_lake import contract
 from energy_lake.layout import join
 from energy_lake.storage import Store
 
-LOADS = "_loads"
+LOADS = "_loads"  # processed/_loads/<dataset>/ingest_date=D.json: one marker per finished load
+INTENTS = "_intents"  # processed/_intents/<dataset>.json: what a fact rewrite is about to touch
 HEADER_BYTES = 1 << 16
 MAX_NAME = 100  # unknown header names are reported, cut to this length
 _LOAD_FOLDER = re.compile(r"/ingest_date=(\d{4}-\d{2}-\d{2})/[^/]+$")
@@ -80,21 +81,51 @@ def marker_uri(processed_root: str, load: Load) -> str:
     return join(processed_root, LOADS, load.dataset, f"ingest_date={load.ingest_date}.json")
 
 
-def processed_marker(store: Store, processed_root: str, load: Load) -> dict | None:
-    uri = marker_uri(processed_root, load)
-    if not store.exists(uri):
-        return None
-    return json.loads(store.read_bytes(uri))
+def processed_loads(store: Store, processed_root: str, dataset: str) -> dict[str, dict]:
+    """ingest_date -> marker of every load raw_to_processed has completed (one listing)."""
+    loads = {}
+    for obj in store.list(join(processed_root, LOADS, dataset)):
+        marker = json.loads(store.read_bytes(obj.uri))
+        loads[marker["ingest_date"]] = marker
+    return loads
+
+
+def intent_uri(processed_root: str, dataset: str) -> str:
+    return join(processed_root, INTENTS, f"{dataset}.json")
+
+
+def unfinished_intent(store: Store, processed_root: str, dataset: str) -> dict | None:
+    """What a run that did not finish was rewriting: {run_id, loads, days}, else None."""
+    uri = intent_uri(processed_root, dataset)
+    return json.loads(store.read_bytes(uri)) if store.exists(uri) else None
 
 
 def pending_loads(store: Store, raw_root: str, processed_root: str, dataset: str) -> list[Load]:
-    """Loads with no marker, or whose files changed since their marker was written."""
-    pending = []
-    for load in raw_loads(store, raw_root, dataset):
-        marker = processed_marker(store, processed_root, load)
-        if marker is None or marker.get("files") != load.fingerprint():
-            pending.append(load)
-    return pending
+    """Loads with no marker, or whose files changed since their marker was written, plus the
+    loads an unfinished run may have left incomplete (see `loads_to_repair`)."""
+    markers = processed_loads(store, processed_root, dataset)
+    repair = loads_to_repair(unfinished_intent(store, processed_root, dataset), markers)
+    return [
+        load
+        for load in raw_loads(store, raw_root, dataset)
+        if load.ingest_date in repair
+        or markers.get(load.ingest_date, {}).get("files") != load.fingerprint()
+    ]
+
+
+def loads_to_repair(intent: dict | None, markers: dict[str, dict]) -> set[str]:
+    """Loads to re-process after a run died while rewriting event days of a fact table.
+
+    The intent names the loads that run processed and the days it was rewriting; a partition
+    replaced halfway (old folder deleted, new one not yet moved in) has lost the rows of every
+    other load in it, so those loads are re-processed too: raw is immutable, nothing is lost.
+    """
+    if intent is None:
+        return set()
+    days = set(intent["days"])
+    return set(intent["loads"]) | {
+        load for load, marker in markers.items() if days.intersection(marker.get("days", {}))
+    }
 
 
 # Leading bytes of compressed or archive formats a ".csv" object sometimes really is.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.utils import AnalysisException
@@ -19,8 +19,7 @@ def struct(columns: tuple[tuple[str, str], ...]) -> T.StructType:
 
 
 def processed_schema(ds: contract.Dataset) -> T.StructType:
-    partitions = (*ds.partition_types, (contract.LOAD_COLUMN, "date"))
-    return struct(ds.processed_columns + partitions)
+    return struct(ds.processed_columns + ds.processed_partition_types)
 
 
 def curated_schema(ds: contract.Dataset) -> T.StructType:
@@ -37,19 +36,12 @@ def read_table(spark: SparkSession, path: str, schema: T.StructType) -> DataFram
         return spark.createDataFrame([], schema)
 
 
-def read_loads(
-    spark: SparkSession,
-    root: str,
-    schema: T.StructType,
-    partitions_above_load: tuple[str, ...],
-    days: list[str],
-) -> DataFrame:
-    """Rows of the given loads of a table whose partition path ends in the load column.
+def read_loads(spark: SparkSession, root: str, schema: T.StructType, days: list[str]) -> DataFrame:
+    """Rows of the given loads of a table partitioned by load (`<root>/ingest_date=D/`).
 
-    A few loads (the incremental case) are read through their own folders
-    (`*/*/*/ingest_date=D` for facts), so the cost follows the loads read, not the size of the
-    table; a load with no folder raises PATH_NOT_FOUND. Each such pattern walks the partition
-    tree, so many loads are read with one listing of the table and a partition filter instead.
+    A few loads (the incremental case) are read through their own folders, so the cost follows
+    the loads read, not the size of the table; a load with no folder raises PATH_NOT_FOUND.
+    Many loads are read with one listing of the table and a partition filter instead.
     """
     if not days:
         return spark.createDataFrame([], schema)
@@ -57,6 +49,41 @@ def read_loads(
         return read_table(spark, root, schema).where(
             F.col(contract.LOAD_COLUMN).cast("string").isin(days)
         )
-    depth = "*/" * len(partitions_above_load)
-    paths = [f"{root.rstrip('/')}/{depth}{contract.LOAD_COLUMN}={day}" for day in days]
+    paths = [f"{root.rstrip('/')}/{contract.LOAD_COLUMN}={day}" for day in days]
     return spark.read.schema(schema).option("basePath", root).parquet(*paths)
+
+
+def event_day_number(ds: contract.Dataset) -> Column:
+    """year*10000 + month*100 + day: one comparable value per event-day partition."""
+    year, month, day = (F.col(p) for p in ds.partition_columns)
+    return year * 10000 + month * 100 + day
+
+
+def day_number(day: str) -> int:
+    """`YYYY-MM-DD` -> the `event_day_number` of that day."""
+    return int(day.replace("-", ""))
+
+
+def load_versions(spark: SparkSession, markers: dict[str, dict]) -> DataFrame:
+    """(ingest_date, ingested_at) of the load versions the given markers record."""
+    pairs = [(day, marker["ingested_at"]) for day, marker in markers.items()]
+    return spark.createDataFrame(pairs, "d string, t string").select(
+        F.to_date("d").alias(contract.LOAD_COLUMN),
+        F.col("t").cast("timestamp").alias(contract.INGESTED_AT),
+    )
+
+
+def read_fact_loads(
+    spark: SparkSession, root: str, ds: contract.Dataset, markers: dict[str, dict]
+) -> DataFrame:
+    """The rows of the marked versions of the given loads of a processed fact table.
+
+    Only the event days the markers list are read (partition pruning); rows of other loads in
+    those days, and rows a run left behind without a marker, are filtered out.
+    """
+    days = sorted({day_number(d) for marker in markers.values() for d in marker["days"]})
+    if not days:
+        return spark.createDataFrame([], processed_schema(ds))
+    rows = read_table(spark, root, processed_schema(ds)).where(event_day_number(ds).isin(days))
+    versions = F.broadcast(load_versions(spark, markers))
+    return rows.join(versions, [contract.LOAD_COLUMN, contract.INGESTED_AT], "left_semi")

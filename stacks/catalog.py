@@ -68,10 +68,9 @@ def table_columns(zone: str, dataset: contract.Dataset) -> tuple[tuple[str, str]
 
 
 def table_partition_keys(zone: str, dataset: contract.Dataset) -> tuple[tuple[str, str], ...]:
-    """(name, type) of partition columns; processed adds the load column after the event ones."""
+    """(name, type) of partition columns: processed facts by event day, dimensions by load."""
     if zone == "processed":
-        load_type = dict(contract.LINEAGE_COLUMNS)[contract.LOAD_COLUMN]
-        return (*dataset.partition_types, (contract.LOAD_COLUMN, load_type))
+        return dataset.processed_partition_types
     if zone == "curated":
         return dataset.partition_types
     raise ValueError(f"zone {zone!r} has no contract-typed tables")

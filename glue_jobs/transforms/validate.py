@@ -213,7 +213,7 @@ def valid_rows(
         c.LOAD_COLUMN: load_date(F.col(SOURCE_PATH)),
         "source_file": file_name(F.col(SOURCE_PATH)),
         "source_row": source_row,
-        "ingested_at": ingested_at,
+        c.INGESTED_AT: ingested_at,
     }
     assert tuple(lineage) == tuple(n for n, _ in c.LINEAGE_COLUMNS)
     partitions = event_partitions(dataset)
@@ -271,16 +271,24 @@ def rejected_rows(
     return bad.select(*[columns[n].cast(t).alias(n) for n, t in REJECTED_COLUMNS])
 
 
-def outcome_counts(checked: DataFrame) -> DataFrame:
-    """Per file: rows by first rejection reason and column (null = valid), warnings, first id.
+def outcome_counts(checked: DataFrame, dataset: c.Dataset) -> DataFrame:
+    """Per file: rows by first rejection reason and column (null = valid), warnings, first id,
+    and for the valid rows of a fact their event day (`YYYY-MM-DD`, else null).
 
-    One small aggregate that gives the run report its counts and the reader's per-file row
-    offsets without another pass over the data.
+    One small aggregate that gives the run report its counts, the reader's per-file row
+    offsets and the event days a load touches without another pass over the data.
     """
     first = F.element_at(F.col(ERRORS), 1)
+    valid = F.size(ERRORS) == 0
+    event_day = (
+        F.when(valid, F.date_format(F.col(dataset.event_time), "yyyy-MM-dd"))
+        if dataset.event_time
+        else F.lit(None).cast("string")
+    )
     return checked.groupBy(
         F.col(SOURCE_PATH).alias("path"),
-        F.when(F.size(ERRORS) > 0, first["reason"]).alias("reason"),
-        F.when(F.size(ERRORS) > 0, first["column"]).alias("column"),
+        F.when(~valid, first["reason"]).alias("reason"),
+        F.when(~valid, first["column"]).alias("column"),
         F.col(WARNING).alias("warning"),
+        event_day.alias("event_day"),
     ).agg(F.count(F.lit(1)).alias("rows"), F.min(RECORD_ID).alias("first_id"))

@@ -51,11 +51,14 @@ def test_money_and_energy_are_exact_decimals():
 def test_partitions_and_lineage_are_derived():
     assert c.TRANSACTIONS.partition_types == (("year", "int"), ("month", "int"), ("day", "int"))
     assert c.CLIENTS.partition_types == ()
-    assert c.TRANSACTIONS.processed_partition_columns == ("year", "month", "day", "ingest_date")
+    assert c.TRANSACTIONS.processed_partition_columns == ("year", "month", "day")
+    assert c.CLIENTS.processed_partition_types == (("ingest_date", "date"),)
     lineage = ("ingest_date", "source_file", "source_row", "ingested_at")
     for ds in c.DATASETS.values():
         assert tuple(n for n, _ in ds.curated_columns[-4:]) == lineage
-        assert "ingest_date" not in dict(ds.processed_columns)  # a partition there
+    # facts keep the load as a column (one file per event day), dimensions partition by it
+    assert "ingest_date" in dict(c.TRANSACTIONS.processed_columns)
+    assert "ingest_date" not in dict(c.CLIENTS.processed_columns)
 
 
 @pytest.mark.parametrize(
