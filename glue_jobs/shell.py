@@ -44,6 +44,9 @@ LOCAL_SETTINGS = {
     "spark.hadoop.fs.file.impl": "org.apache.hadoop.fs.RawLocalFileSystem",
     "spark.hadoop.fs.file.impl.disable.cache": "true",
     "spark.hadoop.mapreduce.fileoutputcommitter.algorithm.version": "2",
+    # A local listing is a few syscalls per folder: listing hundreds of load folders or files
+    # in a Spark job (one task per path) costs more than it saves. Glue keeps the default.
+    "spark.sql.sources.parallelPartitionDiscovery.threshold": "100000",
 }
 
 
