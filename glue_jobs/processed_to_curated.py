@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from energy_lake import contract
 from energy_lake.layout import event_partition_path, join
@@ -115,43 +116,57 @@ def merge_dimension_loads(spark, args, ds, new: dict[str, dict], run_id: str, su
     merged.unpersist()
 
 
-def merge_fact_loads(spark, args, ds, new: dict[str, dict], run_id: str, summary: dict) -> None:
+def merge_fact_loads(spark, args, ds, new: dict[str, dict], report: RunReport, summary) -> None:
     """Rewrite only the day partitions that the new loads' keys land in or leave."""
     key = ds.business_key
-    new_rows = read_processed(spark, args, ds, new).select(*curated_columns(ds))
-    new_rows = new_rows.persist(StorageLevel.MEMORY_AND_DISK)
-    current = read_table(spark, join(args.lake.curated, ds.name), curated_schema(ds))
-    touched = (
-        current.select(key, event_day_number(ds).alias("_day"))
-        .join(new_rows.select(key).distinct(), key, "left_semi")
-        .select("_day")
-        .union(new_rows.select(event_day_number(ds).alias("_day")))
-        .distinct()
-    )
-    days = sorted(row["_day"] for row in touched.collect())
+    with report.timed(f"{ds.name}.find_touched_days"):
+        new_rows = read_processed(spark, args, ds, new).select(*curated_columns(ds))
+        new_rows = new_rows.persist(StorageLevel.MEMORY_AND_DISK)
+        current = read_table(spark, join(args.lake.curated, ds.name), curated_schema(ds))
+        # Where the new keys' current versions live: one scan of the key and day columns,
+        # semi-joined with the (small, broadcast) new keys.
+        touched = (
+            current.select(key, event_day_number(ds).alias("_day"))
+            .join(F.broadcast(new_rows.select(key).distinct()), key, "left_semi")
+            .select("_day")
+            .union(new_rows.select(event_day_number(ds).alias("_day")))
+            .distinct()
+        )
+        days = sorted(row["_day"] for row in touched.collect())
     summary.update(mode="incremental", partitions_rewritten=len(days))
     if not days:
         return
-    old_rows = current.where(event_day_number(ds).isin(days)).select(*curated_columns(ds))
-    merged = _dedupe(old_rows.unionByName(new_rows), ds, summary).persist(
-        StorageLevel.MEMORY_AND_DISK
-    )
-    surviving = {row["_day"] for row in merged.select(event_day_number(ds).alias("_day")).collect()}
-    emptied = sorted(set(days) - surviving)  # every row of that day moved to another day
+    with report.timed(f"{ds.name}.merge"):
+        old_rows = current.where(event_day_number(ds).isin(days)).select(*curated_columns(ds))
+        # Most rows of those days are not contested by the new loads: they are rewritten as they
+        # are (a broadcast anti-join); only the new keys' versions go through the window.
+        new_keys = F.broadcast(new_rows.select(key).distinct())
+        contested = old_rows.join(new_keys, key, "left_semi")
+        untouched = old_rows.join(new_keys, key, "left_anti")
+        winners = _dedupe(contested.unionByName(new_rows), ds, summary).persist(
+            StorageLevel.MEMORY_AND_DISK
+        )
+        day = event_day_number(ds).alias("_day")
+        # Rows per rewritten day; for the untouched rows only the key and partitions are read.
+        per_day = untouched.groupBy(day).count().union(winners.groupBy(day).count()).collect()
+        merged = winners.unionByName(untouched)
+    summary["rows_written"] = sum(row["count"] for row in per_day)  # whole days rewritten
+    emptied = sorted(set(days) - {row["_day"] for row in per_day})  # all its rows moved away
     summary["partitions_emptied"] = len(emptied)
-    version = publish.begin(args.lake.curated, ds.name, run_id)
-    if version.versioned:
-        rewritten = {_day_folder(day) for day in days}
-        publish.carry_over(version, lambda folder: folder not in rewritten)
-        _write(merged, version.target, ds, "append")
-    else:
-        _write(merged, version.target, ds, "overwrite")
-        store = store_for(version.target)
-        for day in emptied:
-            store.delete_prefix(join(version.target, _day_folder(day)))
-    publish.publish(version)
+    version = publish.begin(args.lake.curated, ds.name, report.run_id)
+    with report.timed(f"{ds.name}.write_and_publish"):
+        if version.versioned:
+            rewritten = {_day_folder(day) for day in days}
+            publish.carry_over(version, lambda folder: folder not in rewritten)
+            _write(merged, version.target, ds, "append")
+        else:
+            _write(merged, version.target, ds, "overwrite")
+            store = store_for(version.target)
+            for day in emptied:
+                store.delete_prefix(join(version.target, _day_folder(day)))
+        publish.publish(version)
     new_rows.unpersist()
-    merged.unpersist()
+    winners.unpersist()
 
 
 def count_orphans(spark: SparkSession, args, report: RunReport) -> None:
@@ -190,7 +205,7 @@ def curate_dataset(spark, args, ds: contract.Dataset, report: RunReport) -> bool
         elif ds.kind is contract.Kind.DIMENSION:
             merge_dimension_loads(spark, args, ds, new_with_rows, report.run_id, summary)
         else:
-            merge_fact_loads(spark, args, ds, new_with_rows, report.run_id, summary)
+            merge_fact_loads(spark, args, ds, new_with_rows, report, summary)
         _write_state(args.lake.curated, ds.name, runs)
     return True
 

@@ -206,12 +206,32 @@ def test_aliases_accents_and_spaces_are_normalised(checked):
     assert all(r[v.ERRORS] == [] for r in rows)
 
 
-TRIMMED = case([{**GOOD, "transaction_id": "  T1 ", "entity_id": "\tP1"}])
+TRIMMED = case(
+    [
+        {**GOOD, "transaction_id": "  T1 ", "entity_id": "\tP1"},
+        # no-break, ideographic and line-separator spaces are trimmed; an inner one is kept
+        {**GOOD, "transaction_id": "\u00a0T2\u3000", "entity_id": "\u2028P 1\u202f\r"},
+        {**GOOD, "transaction_id": "T3", "entity_id": "\u2007\u00a0"},  # only spaces: missing
+    ]
+)
 
 
 def test_string_values_are_trimmed(checked):
-    (row,) = checked(TRIMMED)
-    assert (row["transaction_id"], row["entity_id"]) == ("T1", "P1")
+    first, second, blank = checked(TRIMMED)
+    assert (first["transaction_id"], first["entity_id"]) == ("T1", "P1")
+    assert (second["transaction_id"], second["entity_id"]) == ("T2", "P 1")
+    assert [(e["reason"], e["column"]) for e in blank[v.ERRORS]] == [
+        (c.MISSING_REQUIRED, "entity_id")
+    ]
+
+
+def test_the_trimmed_characters_are_java_whitespace_and_unicode_space_separators():
+    import unicodedata
+
+    separators = {
+        chr(i) for i in range(0x110000) if unicodedata.category(chr(i)) in {"Zs", "Zl", "Zp"}
+    }
+    assert set(v.SPACES) == set(" \t\n\x0b\f\r") | separators
 
 
 NO_TOTAL = with_value("total_amount", "")
