@@ -9,6 +9,7 @@ check that rows read = processed + rejected per load, and mark the load processe
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -53,6 +54,11 @@ from glue_jobs.transforms import validate as v
 JOB = "raw_to_processed"
 REJECTED_FILES = "_files"
 MAX_FIELDS = 1 << 15
+# A processed fact day gets one new file per run that touches it; on its next touch a day
+# with this many files, or holding this much data (so that a new file would be a small file in
+# a big partition), is rewritten as one file instead.
+COMPACT_AT_FILES = 8
+SMALL_PARTITION_BYTES = 1 << 20
 
 
 class ConservationError(RuntimeError):
@@ -134,8 +140,9 @@ def _write(frame: DataFrame, path: str, partitions: Sequence[str], shuffle: bool
 
 
 def write_fact_days(spark, args, ds: contract.Dataset, new_rows: DataFrame, plan: dict) -> None:
-    """Rewrite every event day the run touches as one file: the rows other loads keep there
-    plus this run's rows. Days only the old versions of this run's loads held are deleted.
+    """Add this run's rows to the event days they fall in: appended as one new file per day,
+    or, for the days `plan` rewrites, merged with the rows other loads keep there into one file.
+    Days only the old versions of this run's loads held are deleted.
 
     `plan` (from `plan_fact_rewrite`) is written as the dataset's intent first, so that a run
     that dies halfway is repaired by the next one (`sources.loads_to_repair`).
@@ -143,35 +150,48 @@ def write_fact_days(spark, args, ds: contract.Dataset, new_rows: DataFrame, plan
     if not plan["intent"]["days"]:
         return
     root = join(args.lake.processed, ds.name)
-    store = store_for(root)
     uri = intent_uri(args.lake.processed, ds.name)
     store_for(uri).write_bytes(uri, json.dumps(plan["intent"], sort_keys=True).encode())
-    kept = read_table(spark, root, processed_schema(ds)).where(
-        event_day_number(ds).isin([day_number(d) for d in plan["intent"]["days"]])
-    )
-    kept = kept.join(
-        F.broadcast(load_versions(spark, plan["kept_markers"])),
-        [contract.LOAD_COLUMN, contract.INGESTED_AT],
-        "left_semi",
-    )
-    merged = new_rows.unionByName(kept.select(*new_rows.columns))
     partitions = ds.processed_partition_columns
-    (
-        merged.repartition(*partitions)
-        .write.mode("overwrite")
-        .option("partitionOverwriteMode", "dynamic")
-        .partitionBy(*partitions)
-        .parquet(root)
-    )
+    if plan["rewrite"]:
+        days = event_day_number(ds).isin([day_number(d) for d in plan["rewrite"]])
+        kept = read_table(spark, root, processed_schema(ds)).where(days)
+        kept = kept.join(
+            F.broadcast(load_versions(spark, plan["kept_markers"])),
+            [contract.LOAD_COLUMN, contract.INGESTED_AT],
+            "left_semi",
+        )
+        merged = new_rows.where(days).unionByName(kept.select(*new_rows.columns))
+        (
+            merged.repartition(*partitions)
+            .write.mode("overwrite")
+            .option("partitionOverwriteMode", "dynamic")
+            .partitionBy(*partitions)
+            .parquet(root)
+        )
+    if plan["append"]:
+        fresh = new_rows
+        if plan["rewrite"]:
+            appended = [day_number(d) for d in plan["append"]]
+            fresh = new_rows.where(event_day_number(ds).isin(appended))
+        fresh.repartition(*partitions).write.mode("append").partitionBy(*partitions).parquet(root)
+    store = store_for(root)
     for day in plan["emptied"]:
         year, month, dd = (int(part) for part in day.split("-"))
         store.delete_prefix(join(root, event_partition_path(year, month, dd)))
 
 
 def plan_fact_rewrite(args, ds: contract.Dataset, run_id: str, event_days: dict) -> dict:
-    """Which event days a fact run rewrites, which load versions it keeps there, which days it
-    empties. The markers are the truth: rows of a load's other versions, or of no marked load
-    (a run that died), are dropped from every day rewritten."""
+    """Which event days a fact run appends to, which it rewrites (keeping which load versions),
+    which it empties.
+
+    A day is rewritten when it may hold rows to drop — old versions of this run's loads, rows of
+    a run that died — or when another appended file would make it crowded (COMPACT_AT_FILES
+    files, or a small file in a partition already over SMALL_PARTITION_BYTES); otherwise the
+    run's rows for it are appended as one new file. The markers are the truth: readers take
+    only the load versions they name, so whatever else a day holds is never read, and is gone
+    from every day rewritten.
+    """
     store = store_for(args.lake.processed)
     markers = processed_loads(store, args.lake.processed, ds.name)
     intent = unfinished_intent(store, args.lake.processed, ds.name)
@@ -181,12 +201,36 @@ def plan_fact_rewrite(args, ds: contract.Dataset, run_id: str, event_days: dict)
     stale |= set(intent["days"]) if intent else set()
     kept_markers = {load: m for load, m in markers.items() if load not in ours}
     kept_days = {day for marker in kept_markers.values() for day in marker.get("days", {})}
-    days = sorted(touched | stale)
+    held = day_files(store, join(args.lake.processed, ds.name))
+    crowded = {
+        day
+        for day in touched
+        if held.get(day, (0, 0))[0] >= COMPACT_AT_FILES
+        or held.get(day, (0, 0))[1] >= SMALL_PARTITION_BYTES
+    }
+    rewrite = (touched | stale) & (stale | crowded)
     return {
-        "intent": {"run_id": run_id, "loads": sorted(ours), "days": days},
+        "intent": {"run_id": run_id, "loads": sorted(ours), "days": sorted(touched | stale)},
         "kept_markers": kept_markers,
+        "rewrite": sorted(rewrite),
+        "append": sorted(touched - rewrite),
         "emptied": sorted(stale - touched - kept_days),
     }
+
+
+_DAY_FILE = re.compile(r"^/year=(\d+)/month=(\d+)/day=(\d+)/[^/._][^/]*\.parquet$")
+
+
+def day_files(store: Store, root: str) -> dict[str, tuple[int, int]]:
+    """Event day (`YYYY-MM-DD`) -> (data files, bytes) of a fact table (one listing)."""
+    held: dict[str, tuple[int, int]] = {}
+    for obj in store.list(root):
+        match = _DAY_FILE.match(obj.uri[len(root.rstrip("/")) :])
+        if match:
+            day = "{:04d}-{:02d}-{:02d}".format(*(int(g) for g in match.groups()))
+            files, size = held.get(day, (0, 0))
+            held[day] = (files + 1, size + obj.size)
+    return held
 
 
 def _compact(checked: DataFrame, ds: contract.Dataset) -> DataFrame:

@@ -78,12 +78,18 @@ def read_fact_loads(
 ) -> DataFrame:
     """The rows of the marked versions of the given loads of a processed fact table.
 
-    Only the event days the markers list are read (partition pruning); rows of other loads in
-    those days, and rows a run left behind without a marker, are filtered out.
+    Only the event days the markers list are read (partition pruning), and in them only the
+    files whose `ingested_at` statistics can hold one of the versions' runs (Parquet filter
+    pushdown: a run's appended file holds only its own run, and runs are ordered in time). Rows
+    of other loads, and rows a run left behind without a marker, are filtered out.
     """
     days = sorted({day_number(d) for marker in markers.values() for d in marker["days"]})
     if not days:
         return spark.createDataFrame([], processed_schema(ds))
-    rows = read_table(spark, root, processed_schema(ds)).where(event_day_number(ds).isin(days))
+    runs = sorted({marker[contract.INGESTED_AT] for marker in markers.values()})
+    rows = read_table(spark, root, processed_schema(ds)).where(
+        event_day_number(ds).isin(days)
+        & F.col(contract.INGESTED_AT).isin(*[F.lit(run).cast("timestamp") for run in runs])
+    )
     versions = F.broadcast(load_versions(spark, markers))
     return rows.join(versions, [contract.LOAD_COLUMN, contract.INGESTED_AT], "left_semi")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from energy_lake import contract as c
+from glue_jobs import raw_to_processed as r2p
 from tests.core.lakes import keys, land, run, table, write_source
 
 pytestmark = pytest.mark.slow
@@ -170,3 +171,37 @@ def test_a_rewrite_that_died_halfway_is_repaired_from_raw(spark, tmp_path):
     assert processed_rows(lake) == before
     assert not stray.exists() and not intent.exists()
     assert set(processed_files(lake).values()) == {1}
+
+
+def test_a_new_load_appends_one_file_per_day_and_a_crowded_day_is_rewritten_as_one(
+    spark, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(r2p, "COMPACT_AT_FILES", 2)
+    src, lake = tmp_path / "src", tmp_path / "lake"
+    day2, day3 = "year=2025/month=1/day=2", "year=2025/month=1/day=3"
+    land(lake, [
+        write_source(src, "clients_20250102.csv", c.CLIENTS.source_header, [client("C1")]),
+        write_source(src, "transactions_20250102.csv", T.source_header, [
+            tx("T1", "2025-01-02 10:00:00", "10"),
+        ]),
+    ])  # fmt: skip
+    run(lake)
+    land(lake, [
+        write_source(src, "transactions_20250103.csv", T.source_header, [
+            tx("T5", "2025-01-02 13:00:00", "4"), tx("T4", "2025-01-03 12:00:00", "7"),
+        ]),
+    ])  # fmt: skip
+    run(lake)
+    assert processed_files(lake) == {day2: 2, day3: 1}  # appended: one new file per day
+    land(lake, [
+        write_source(src, "transactions_20250104.csv", T.source_header, [
+            tx("T1", "2025-01-02 10:00:00", "12"),
+        ]),
+    ])  # fmt: skip
+    run(lake)
+    assert processed_files(lake) == {day2: 1, day3: 1}  # day 2 held 2 files: rewritten as one
+    assert len(processed_rows(lake)) == 4  # every version stays in processed
+    curated = {
+        r["transaction_id"]: str(r["quantity_kwh"]) for r in table(lake, "curated", "transactions")
+    }
+    assert curated == {"T1": "12.000", "T4": "7.000", "T5": "4.000"}
