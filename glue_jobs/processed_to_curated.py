@@ -91,15 +91,17 @@ def _write(
     (writer.partitionBy(*partitions) if partitions else writer).parquet(path)
 
 
-def rebuild(spark, args, ds, loads: dict[str, dict], run_id: str, summary: dict) -> None:
+def rebuild(spark, args, ds, loads: dict[str, dict], report: RunReport, summary: dict) -> None:
     summary["mode"] = "full"
-    version = publish.begin(args.lake.curated, ds.name, run_id)
-    rows = read_processed(spark, args, ds, loads)
-    merged = _dedupe(rows, ds, summary)
+    version = publish.begin(args.lake.curated, ds.name, report.run_id)
+    with report.timed(f"{ds.name}.rank_versions"):
+        merged = _dedupe(read_processed(spark, args, ds, loads), ds, summary)
     # A fresh version folder locally; on S3 the whole table is replaced (static overwrite), so
     # partitions no longer present go too.
-    _write(merged, version.target, ds, "overwrite", "dynamic" if version.versioned else "static")
-    publish.publish(version)
+    with report.timed(f"{ds.name}.write_and_publish"):
+        overwrite = "dynamic" if version.versioned else "static"
+        _write(merged, version.target, ds, "overwrite", overwrite)
+        publish.publish(version)
 
 
 def merge_dimension_loads(spark, args, ds, new: dict[str, dict], run_id: str, summary) -> None:
@@ -201,7 +203,7 @@ def curate_dataset(spark, args, ds: contract.Dataset, report: RunReport) -> bool
     with report.timed(f"{ds.name}.total"):
         new_with_rows = {day: with_rows[day] for day in new_days if day in with_rows}
         if full or not done:
-            rebuild(spark, args, ds, with_rows, report.run_id, summary)
+            rebuild(spark, args, ds, with_rows, report, summary)
         elif ds.kind is contract.Kind.DIMENSION:
             merge_dimension_loads(spark, args, ds, new_with_rows, report.run_id, summary)
         else:
