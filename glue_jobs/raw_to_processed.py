@@ -310,7 +310,7 @@ def process_dataset(spark, args, ds: contract.Dataset, loads: list[Load], report
         _process_rows(spark, args, ds, headers, summary, event_days, ingested, report)
     elif ds.partition_columns:  # every file quarantined: the loads' old versions still go
         with report.timed(f"{ds.name}.write_processed"):
-            _rewrite_facts(spark, args, ds, None, event_days, report.run_id)
+            _write_facts(spark, args, ds, None, event_days, report.run_id)
     for load in loads:
         marker = {
             "dataset": ds.name,
@@ -328,7 +328,7 @@ def process_dataset(spark, args, ds: contract.Dataset, loads: list[Load], report
         store_for(intent).delete(intent)  # every load it named is marked: the rewrite is done
 
 
-def _rewrite_facts(spark, args, ds, valid: DataFrame | None, event_days, run_id: str) -> None:
+def _write_facts(spark, args, ds, valid: DataFrame | None, event_days, run_id: str) -> None:
     plan = plan_fact_rewrite(args, ds, run_id, event_days)
     if valid is None:
         valid = spark.createDataFrame([], processed_schema(ds))
@@ -383,7 +383,7 @@ def _process_rows(
     with report.timed(f"{ds.name}.write_processed"):
         valid = v.valid_rows(numbered, ds, source_row, ingested_at)
         if ds.partition_columns:
-            _rewrite_facts(spark, args, ds, valid, event_days, report.run_id)
+            _write_facts(spark, args, ds, valid, event_days, report.run_id)
         else:
             _write(valid, processed, ds.processed_partition_columns, gather)
     with report.timed(f"{ds.name}.write_rejected"):
