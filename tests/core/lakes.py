@@ -58,3 +58,46 @@ def snapshot(root: Path) -> dict[str, str]:
         for p in sorted(root.rglob("*"))
         if p.is_file() and not p.name.startswith(".") and LOCKS not in p.parts
     }
+
+
+def tx(key, when, qty, kind="venta", entity="C1"):
+    """A transaction source row (a sale to C1 unless told)."""
+    return [key, when, kind, entity, qty, "0.1", "solar", ""]
+
+
+def client(key):
+    """A client source row."""
+    return [key, "DNI", "12345678", "Ana, Pérez", "Lima", "residencial", "2020-01-01"]
+
+
+def processed_files(lake: Path) -> dict[str, int]:
+    """Event-day folder -> data files in it, for processed transactions."""
+    root = lake / "processed" / "transactions"
+    found: dict[str, int] = {}
+    for path in root.rglob("*.parquet"):
+        folder = str(path.parent.relative_to(root))
+        found[folder] = found.get(folder, 0) + 1
+    return found
+
+
+def processed_rows(lake: Path) -> list[tuple]:
+    """Every processed transaction without the run's timestamp (a re-run changes only that)."""
+    return sorted(
+        tuple(str(v) for k, v in sorted(r.items()) if k != contract.INGESTED_AT)
+        for r in table(lake, "processed", "transactions")
+    )
+
+
+def two_loads(src: Path, lake: Path) -> None:
+    """Load 1 puts T1 on day 2 and T3 on day 1; load 2 moves T3 to day 3 and adds T4 (day 3)
+    and T5 (day 2), so day 2 holds rows of both loads."""
+    land(lake, [
+        write_source(src, "clients_20250102.csv", contract.CLIENTS.source_header, [client("C1")]),
+        write_source(src, "transactions_20250102.csv", contract.TRANSACTIONS.source_header, [
+            tx("T1", "2025-01-02 10:00:00", "10"), tx("T3", "2025-01-01 23:00:00", "1"),
+        ]),
+        write_source(src, "transactions_20250103.csv", contract.TRANSACTIONS.source_header, [
+            tx("T3", "2025-01-03 09:00:00", "2"), tx("T4", "2025-01-03 12:00:00", "7"),
+            tx("T5", "2025-01-02 13:00:00", "4"),
+        ]),
+    ])  # fmt: skip

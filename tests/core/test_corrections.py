@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
 from energy_lake import contract as c
 from glue_jobs import raw_to_processed as r2p
-from tests.core.lakes import keys, land, run, table, write_source
+from tests.core.lakes import (
+    client,
+    keys,
+    land,
+    processed_files,
+    processed_rows,
+    run,
+    table,
+    two_loads,
+    tx,
+    write_source,
+)
 
 pytestmark = pytest.mark.slow
 T = c.TRANSACTIONS
-
-
-def tx(key, when, qty, kind="venta", entity="C1"):
-    return [key, when, kind, entity, qty, "0.1", "solar", ""]
-
-
-def client(key):
-    return [key, "DNI", "12345678", "Ana, Pérez", "Lima", "residencial", "2020-01-01"]
 
 
 def day_folders(lake: Path) -> set[str]:
@@ -92,39 +94,6 @@ def test_extra_columns_are_ignored_and_reported_and_reordered_columns_read_by_na
     assert stored["transaction_type"] == "sale"
 
 
-def processed_files(lake: Path) -> dict[str, int]:
-    """Event-day folder -> data files in it, for processed transactions."""
-    root = lake / "processed" / "transactions"
-    found: dict[str, int] = {}
-    for path in root.rglob("*.parquet"):
-        folder = str(path.parent.relative_to(root))
-        found[folder] = found.get(folder, 0) + 1
-    return found
-
-
-def processed_rows(lake: Path) -> list[tuple]:
-    """Every processed transaction without the run's timestamp (a re-run changes only that)."""
-    return sorted(
-        tuple(str(v) for k, v in sorted(r.items()) if k != c.INGESTED_AT)
-        for r in table(lake, "processed", "transactions")
-    )
-
-
-def two_loads(src: Path, lake: Path) -> None:
-    """Load 1 puts T1 on day 2 and T3 on day 1; load 2 moves T3 to day 3 and adds T4 (day 3)
-    and T5 (day 2), so day 2 holds rows of both loads."""
-    land(lake, [
-        write_source(src, "clients_20250102.csv", c.CLIENTS.source_header, [client("C1")]),
-        write_source(src, "transactions_20250102.csv", T.source_header, [
-            tx("T1", "2025-01-02 10:00:00", "10"), tx("T3", "2025-01-01 23:00:00", "1"),
-        ]),
-        write_source(src, "transactions_20250103.csv", T.source_header, [
-            tx("T3", "2025-01-03 09:00:00", "2"), tx("T4", "2025-01-03 12:00:00", "7"),
-            tx("T5", "2025-01-02 13:00:00", "4"),
-        ]),
-    ])  # fmt: skip
-
-
 def test_processed_facts_hold_one_file_per_event_day_and_a_rerun_replaces_its_load(spark, tmp_path):
     lake = tmp_path / "lake"
     two_loads(tmp_path / "src", lake)
@@ -146,31 +115,6 @@ def test_processed_facts_hold_one_file_per_event_day_and_a_rerun_replaces_its_lo
     assert processed_files(lake) == days
     run(lake)
     assert keys(lake, T) == ["T1", "T3", "T4", "T5"]
-
-
-def test_a_rewrite_that_died_halfway_is_repaired_from_raw(spark, tmp_path):
-    lake = tmp_path / "lake"
-    two_loads(tmp_path / "src", lake)
-    run(lake, "raw_to_processed")
-    before = processed_rows(lake)
-    root = lake / "processed" / "transactions"
-    # What a run re-processing load 2 leaves when it dies inside the commit of its rewrite: day 2
-    # deleted but its new folder not yet moved in (load 1's T1 is gone with it), and a file of
-    # its own rows left in a day no marker knows.
-    shutil.rmtree(root / "year=2025/month=1/day=2")
-    (stray := root / "year=2025/month=1/day=9").mkdir()
-    shutil.copy(next((root / "year=2025/month=1/day=3").glob("*.parquet")), stray)
-    intent = lake / "processed" / "_intents" / "transactions.json"
-    intent.parent.mkdir(exist_ok=True)  # left by the first run
-    days = ["2025-01-02", "2025-01-03", "2025-01-09"]
-    intent.write_text(json.dumps({"run_id": "dead", "loads": ["2025-01-03"], "days": days}))
-
-    (report,) = run(lake, "raw_to_processed")
-    # load 1 had rows in a day the dead run was rewriting: it is re-processed from raw too
-    assert sorted(report["datasets"]["transactions"]["loads"]) == ["2025-01-02", "2025-01-03"]
-    assert processed_rows(lake) == before
-    assert not stray.exists() and not intent.exists()
-    assert set(processed_files(lake).values()) == {1}
 
 
 def test_a_new_load_appends_one_file_per_day_and_a_crowded_day_is_rewritten_as_one(

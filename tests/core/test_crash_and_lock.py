@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,7 +19,16 @@ from energy_lake.layout import LOCKS, Lake
 from glue_jobs import publish
 from glue_jobs import raw_to_processed as r2p
 from glue_jobs.lock import LakeLockedError, lake_lock
-from tests.core.lakes import keys, land, run, snapshot, table
+from tests.core.lakes import (
+    keys,
+    land,
+    processed_files,
+    processed_rows,
+    run,
+    snapshot,
+    table,
+    two_loads,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.reliability]
 SIZE = {"transactions": 1200, "clients": 60, "providers": 10}
@@ -166,3 +176,28 @@ def test_a_concurrent_process_is_refused_with_exit_code_1(spark, tmp_path):
     assert "refused to start: the lake is locked by raw_to_processed run run-B" in err
     assert not (lake / "processed" / c.TRANSACTIONS.name).exists()
     assert (lake / "processed" / LOCKS).is_dir()
+
+
+def test_a_crash_inside_the_commit_of_a_day_rewrite_is_repaired_from_raw(spark, tmp_path):
+    lake = tmp_path / "lake"
+    two_loads(tmp_path / "src", lake)
+    run(lake, "raw_to_processed")
+    before = processed_rows(lake)
+    root = lake / "processed" / "transactions"
+    # What a run re-processing load 2 leaves when it dies inside the commit of its rewrite: day 2
+    # deleted but its new folder not yet moved in (load 1's T1 is gone with it), and a file of
+    # its own rows left in a day no marker knows.
+    shutil.rmtree(root / "year=2025/month=1/day=2")
+    (stray := root / "year=2025/month=1/day=9").mkdir()
+    shutil.copy(next((root / "year=2025/month=1/day=3").glob("*.parquet")), stray)
+    intent = lake / "processed" / "_intents" / "transactions.json"
+    intent.parent.mkdir(exist_ok=True)  # left by the first run
+    days = ["2025-01-02", "2025-01-03", "2025-01-09"]
+    intent.write_text(json.dumps({"run_id": "dead", "loads": ["2025-01-03"], "days": days}))
+
+    (report,) = run(lake, "raw_to_processed")
+    # load 1 had rows in a day the dead run was rewriting: it is re-processed from raw too
+    assert sorted(report["datasets"]["transactions"]["loads"]) == ["2025-01-02", "2025-01-03"]
+    assert processed_rows(lake) == before
+    assert not stray.exists() and not intent.exists()
+    assert set(processed_files(lake).values()) == {1}
