@@ -47,7 +47,10 @@ def classify(name: str, dataset: str | None, ingest_date: str | None) -> tuple[s
     match = contract.SOURCE_FILE_PATTERN.match(name)
     named = match.group("dataset").lower() if match else None
     if dataset is not None:
-        contract.dataset(dataset)
+        try:
+            contract.dataset(dataset)
+        except KeyError as error:
+            raise IngestError(f"{name}: --dataset: {error.args[0]}") from None
         if named is not None and named != dataset:
             raise IngestError(
                 f"{name}: the name says dataset {named!r} but --dataset says {dataset!r}; "

@@ -28,6 +28,7 @@ def test_dataset_and_load_date_come_from_the_name():
         ("transactions_20250231.csv", None, None, "not a valid date"),
         ("clients_20250101.csv", "transactions", None, "the name says dataset 'clients'"),
         ("export.csv", "clients", "01/02/2025", "not a valid date"),
+        ("export.csv", "trades", "2025-02-01", "--dataset: unknown dataset 'trades'"),
     ],
 )
 def test_unrecognised_names_are_clear_errors(name, dataset, day, message):
