@@ -282,8 +282,8 @@ def _source(folder: Path, name: str) -> Path:
         (
             "export.csv",
             {"dataset": "../../outside", "ingest_date": "2025-01-01"},
-            KeyError,
-            "unknown dataset '../../outside'",
+            IngestError,
+            "--dataset: unknown dataset '../../outside'",
         ),
         (
             "export.csv",
