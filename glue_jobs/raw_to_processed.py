@@ -45,8 +45,8 @@ from glue_jobs.tables import (
     event_day_number,
     load_versions,
     processed_schema,
+    read_fact_days,
     read_loads,
-    read_table,
     struct,
 )
 from glue_jobs.transforms import validate as v
@@ -123,14 +123,14 @@ def _quarantine_file(store: Store, rejected_root: str, load: Load, raw: RawFile)
 
 
 def _write(frame: DataFrame, path: str, partitions: Sequence[str], shuffle: bool) -> None:
-    """One file per load partition, rewriting only the partitions of this run's loads.
+    """One file per partition, replacing only the partitions written (dynamic overwrite).
 
-    A file is read whole by one task (multiLine), so a load that is one file already reaches
-    the writer in one task: no shuffle. Loads of several files are first gathered into one
-    task per load.
+    For tables partitioned by load: a file is read whole by one task (multiLine), so a load
+    that is one file already reaches the writer in one task and needs no `shuffle`; otherwise
+    the rows are first gathered into one task per partition.
     """
     if shuffle:
-        frame = frame.repartition(F.col(contract.LOAD_COLUMN))
+        frame = frame.repartition(*partitions)
     (
         frame.write.mode("overwrite")
         .option("partitionOverwriteMode", "dynamic")
@@ -154,21 +154,14 @@ def write_fact_days(spark, args, ds: contract.Dataset, new_rows: DataFrame, plan
     store_for(uri).write_bytes(uri, json.dumps(plan["intent"], sort_keys=True).encode())
     partitions = ds.processed_partition_columns
     if plan["rewrite"]:
-        days = event_day_number(ds).isin([day_number(d) for d in plan["rewrite"]])
-        kept = read_table(spark, root, processed_schema(ds)).where(days)
-        kept = kept.join(
+        kept = read_fact_days(spark, root, ds, plan["rewrite"]).join(
             F.broadcast(load_versions(spark, plan["kept_markers"])),
             [contract.LOAD_COLUMN, contract.INGESTED_AT],
             "left_semi",
         )
+        days = event_day_number(ds).isin([day_number(d) for d in plan["rewrite"]])
         merged = new_rows.where(days).unionByName(kept.select(*new_rows.columns))
-        (
-            merged.repartition(*partitions)
-            .write.mode("overwrite")
-            .option("partitionOverwriteMode", "dynamic")
-            .partitionBy(*partitions)
-            .parquet(root)
-        )
+        _write(merged, root, partitions, shuffle=True)
     if plan["append"]:
         fresh = new_rows
         if plan["rewrite"]:
@@ -260,11 +253,8 @@ def _rows_in(spark: SparkSession, path: str, schema, days: list[str]) -> dict[st
 
 def _fact_rows_in(spark, path: str, ds: contract.Dataset, ingested: datetime, days) -> dict:
     """Rows per load this run wrote to the event days it touched (two small columns read)."""
-    frame = read_table(spark, path, processed_schema(ds)).where(
-        event_day_number(ds).isin([day_number(d) for d in days])
-        & (F.col(contract.INGESTED_AT) == F.lit(ingested))
-    )
-    return _per_load(frame)
+    frame = read_fact_days(spark, path, ds, days)
+    return _per_load(frame.where(F.col(contract.INGESTED_AT) == F.lit(ingested)))
 
 
 def _per_load(frame: DataFrame) -> dict[str, int]:

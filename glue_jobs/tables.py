@@ -64,6 +64,12 @@ def day_number(day: str) -> int:
     return int(day.replace("-", ""))
 
 
+def read_fact_days(spark: SparkSession, root: str, ds: contract.Dataset, days) -> DataFrame:
+    """The rows of a processed fact table in the given event days (`YYYY-MM-DD`), pruned."""
+    wanted = event_day_number(ds).isin([day_number(d) for d in days])
+    return read_table(spark, root, processed_schema(ds)).where(wanted)
+
+
 def load_versions(spark: SparkSession, markers: dict[str, dict]) -> DataFrame:
     """(ingest_date, ingested_at) of the load versions the given markers record."""
     pairs = [(day, marker["ingested_at"]) for day, marker in markers.items()]
@@ -83,13 +89,12 @@ def read_fact_loads(
     pushdown: a run's appended file holds only its own run, and runs are ordered in time). Rows
     of other loads, and rows a run left behind without a marker, are filtered out.
     """
-    days = sorted({day_number(d) for marker in markers.values() for d in marker["days"]})
+    days = sorted({day for marker in markers.values() for day in marker["days"]})
     if not days:
         return spark.createDataFrame([], processed_schema(ds))
     runs = sorted({marker[contract.INGESTED_AT] for marker in markers.values()})
-    rows = read_table(spark, root, processed_schema(ds)).where(
-        event_day_number(ds).isin(days)
-        & F.col(contract.INGESTED_AT).isin(*[F.lit(run).cast("timestamp") for run in runs])
+    rows = read_fact_days(spark, root, ds, days).where(
+        F.col(contract.INGESTED_AT).isin(*[F.lit(run).cast("timestamp") for run in runs])
     )
     versions = F.broadcast(load_versions(spark, markers))
     return rows.join(versions, [contract.LOAD_COLUMN, contract.INGESTED_AT], "left_semi")
