@@ -30,15 +30,13 @@ from glue_jobs.shell import parse_job_arguments, spark_session
 from glue_jobs.sources import (
     FileRejected,
     Load,
+    ProcessedState,
     RawFile,
     intent_uri,
-    loads_to_repair,
     marker_uri,
     pending_loads,
-    processed_loads,
     raw_loads,
     read_header,
-    unfinished_intent,
 )
 from glue_jobs.tables import (
     day_number,
@@ -174,7 +172,9 @@ def write_fact_days(spark, args, ds: contract.Dataset, new_rows: DataFrame, plan
         store.delete_prefix(join(root, event_partition_path(year, month, dd)))
 
 
-def plan_fact_rewrite(args, ds: contract.Dataset, run_id: str, event_days: dict) -> dict:
+def plan_fact_rewrite(
+    args, ds: contract.Dataset, run_id: str, event_days: dict, state: ProcessedState
+) -> dict:
     """Which event days a fact run appends to, which it rewrites (keeping which load versions),
     which it empties.
 
@@ -185,23 +185,20 @@ def plan_fact_rewrite(args, ds: contract.Dataset, run_id: str, event_days: dict)
     only the load versions they name, so whatever else a day holds is never read, and is gone
     from every day rewritten.
     """
-    store = store_for(args.lake.processed)
-    markers = processed_loads(store, args.lake.processed, ds.name)
-    intent = unfinished_intent(store, args.lake.processed, ds.name)
+    markers, intent = state.markers, state.intent
     ours = set(event_days)  # load -> {event day: rows}
     touched = {day for days in event_days.values() for day in days}
     stale = {day for load in ours & set(markers) for day in markers[load].get("days", {})}
     stale |= set(intent["days"]) if intent else set()
     kept_markers = {load: m for load, m in markers.items() if load not in ours}
     kept_days = {day for marker in kept_markers.values() for day in marker.get("days", {})}
-    held = day_files(store, join(args.lake.processed, ds.name))
-    crowded = {
-        day
-        for day in touched
-        if held.get(day, (0, 0))[0] >= COMPACT_AT_FILES
-        or held.get(day, (0, 0))[1] >= SMALL_PARTITION_BYTES
-    }
-    rewrite = (touched | stale) & (stale | crowded)
+    held = day_files(store_for(args.lake.processed), join(args.lake.processed, ds.name))
+    crowded = set()
+    for day in touched:
+        files, size = held.get(day, (0, 0))
+        if files >= COMPACT_AT_FILES or size >= SMALL_PARTITION_BYTES:
+            crowded.add(day)
+    rewrite = stale | crowded
     return {
         "intent": {"run_id": run_id, "loads": sorted(ours), "days": sorted(touched | stale)},
         "kept_markers": kept_markers,
@@ -262,7 +259,9 @@ def _per_load(frame: DataFrame) -> dict[str, int]:
     return {row["d"]: row["count"] for row in counted.collect()}
 
 
-def process_dataset(spark, args, ds: contract.Dataset, loads: list[Load], report: RunReport):
+def process_dataset(
+    spark, args, ds: contract.Dataset, loads: list[Load], state: ProcessedState, report: RunReport
+):
     store = store_for(args.lake.raw)
     summary = report.datasets.setdefault(ds.name, {"loads": {}, "files_rejected": []})
     headers: dict[str, tuple[str, ...]] = {}
@@ -297,10 +296,10 @@ def process_dataset(spark, args, ds: contract.Dataset, loads: list[Load], report
     ingested = datetime.now(UTC)
     event_days: dict[str, Counter] = {load.ingest_date: Counter() for load in loads}
     if headers:
-        _process_rows(spark, args, ds, headers, summary, event_days, ingested, report)
+        _process_rows(spark, args, ds, headers, summary, event_days, ingested, state, report)
     elif ds.partition_columns:  # every file quarantined: the loads' old versions still go
         with report.timed(f"{ds.name}.write_processed"):
-            _write_facts(spark, args, ds, None, event_days, report.run_id)
+            _write_facts(spark, args, ds, None, event_days, state, report.run_id)
     for load in loads:
         marker = {
             "dataset": ds.name,
@@ -318,15 +317,15 @@ def process_dataset(spark, args, ds: contract.Dataset, loads: list[Load], report
         store_for(intent).delete(intent)  # every load it named is marked: the rewrite is done
 
 
-def _write_facts(spark, args, ds, valid: DataFrame | None, event_days, run_id: str) -> None:
-    plan = plan_fact_rewrite(args, ds, run_id, event_days)
+def _write_facts(spark, args, ds, valid: DataFrame | None, event_days, state, run_id) -> None:
+    plan = plan_fact_rewrite(args, ds, run_id, event_days, state)
     if valid is None:
         valid = spark.createDataFrame([], processed_schema(ds))
     write_fact_days(spark, args, ds, valid, plan)
 
 
 def _process_rows(
-    spark, args, ds, headers, summary, event_days, ingested: datetime, report: RunReport
+    spark, args, ds, headers, summary, event_days, ingested: datetime, state, report: RunReport
 ) -> None:
     ingested_at = F.lit(ingested)
     with report.timed(f"{ds.name}.parse_validate"):
@@ -373,7 +372,7 @@ def _process_rows(
     with report.timed(f"{ds.name}.write_processed"):
         valid = v.valid_rows(numbered, ds, source_row, ingested_at)
         if ds.partition_columns:
-            _write_facts(spark, args, ds, valid, event_days, report.run_id)
+            _write_facts(spark, args, ds, valid, event_days, state, report.run_id)
         else:
             _write(valid, processed, ds.processed_partition_columns, gather)
     with report.timed(f"{ds.name}.write_rejected"):
@@ -416,14 +415,13 @@ def _day_of(path: str) -> str:
     return path[start : start + 10]
 
 
-def loads_to_process(args, ds: contract.Dataset) -> list[Load]:
+def loads_to_process(args, ds: contract.Dataset, state: ProcessedState) -> list[Load]:
     store = store_for(args.lake.raw)
     if args.load:
         name, _, day = args.load.partition("/")
         if name != ds.name:
             return []
-        markers = processed_loads(store, args.lake.processed, ds.name)
-        repair = loads_to_repair(unfinished_intent(store, args.lake.processed, ds.name), markers)
+        repair = state.to_repair
         loads = [
             load
             for load in raw_loads(store, args.lake.raw, ds.name)
@@ -432,7 +430,7 @@ def loads_to_process(args, ds: contract.Dataset) -> list[Load]:
         if day not in {load.ingest_date for load in loads}:
             raise SystemExit(f"--load {args.load}: no raw files under {ds.name}/ingest_date={day}")
         return loads
-    return pending_loads(store, args.lake.raw, args.lake.processed, ds.name)
+    return pending_loads(store, args.lake.raw, ds.name, state)
 
 
 def run(argv: Sequence[str]) -> RunReport:
@@ -444,12 +442,15 @@ def run(argv: Sequence[str]) -> RunReport:
             spark = spark_session(JOB)
             for name in args.datasets:
                 ds = contract.dataset(name)
-                loads = loads_to_process(args, ds)
+                state = ProcessedState.read(
+                    store_for(args.lake.processed), args.lake.processed, name
+                )
+                loads = loads_to_process(args, ds, state)
                 if not loads:
                     report.datasets[name] = {"loads": {}, "files_rejected": [], "up_to_date": True}
                     continue
                 with report.timed(f"{name}.total"):
-                    process_dataset(spark, args, ds, loads, report)
+                    process_dataset(spark, args, ds, loads, state, report)
         rejected_files = sum(len(d["files_rejected"]) for d in report.datasets.values())
         report.finish("succeeded_with_rejected_files" if rejected_files else "succeeded")
     except Exception as error:

@@ -100,16 +100,34 @@ def unfinished_intent(store: Store, processed_root: str, dataset: str) -> dict |
     return json.loads(store.read_bytes(uri)) if store.exists(uri) else None
 
 
-def pending_loads(store: Store, raw_root: str, processed_root: str, dataset: str) -> list[Load]:
+@dataclass(frozen=True)
+class ProcessedState:
+    """What the processed zone says of one dataset's loads: read once per run and dataset."""
+
+    markers: dict[str, dict]  # ingest_date -> marker of every load completed so far
+    intent: dict | None  # what a run that did not finish was writing, if one did not
+
+    @classmethod
+    def read(cls, store: Store, processed_root: str, dataset: str) -> ProcessedState:
+        return cls(
+            processed_loads(store, processed_root, dataset),
+            unfinished_intent(store, processed_root, dataset),
+        )
+
+    @property
+    def to_repair(self) -> set[str]:
+        return loads_to_repair(self.intent, self.markers)
+
+
+def pending_loads(store: Store, raw_root: str, dataset: str, state: ProcessedState) -> list[Load]:
     """Loads with no marker, or whose files changed since their marker was written, plus the
     loads an unfinished run may have left incomplete (see `loads_to_repair`)."""
-    markers = processed_loads(store, processed_root, dataset)
-    repair = loads_to_repair(unfinished_intent(store, processed_root, dataset), markers)
+    repair = state.to_repair
     return [
         load
         for load in raw_loads(store, raw_root, dataset)
         if load.ingest_date in repair
-        or markers.get(load.ingest_date, {}).get("files") != load.fingerprint()
+        or state.markers.get(load.ingest_date, {}).get("files") != load.fingerprint()
     ]
 
 
