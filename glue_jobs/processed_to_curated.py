@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from energy_lake import contract
@@ -94,14 +94,50 @@ def _write(
 def rebuild(spark, args, ds, loads: dict[str, dict], report: RunReport, summary: dict) -> None:
     summary["mode"] = "full"
     version = publish.begin(args.lake.curated, ds.name, report.run_id)
-    with report.timed(f"{ds.name}.rank_versions"):
-        merged = _dedupe(read_processed(spark, args, ds, loads), ds, summary)
     # A fresh version folder locally; on S3 the whole table is replaced (static overwrite), so
     # partitions no longer present go too.
-    with report.timed(f"{ds.name}.write_and_publish"):
-        overwrite = "dynamic" if version.versioned else "static"
-        _write(merged, version.target, ds, "overwrite", overwrite)
-        publish.publish(version)
+    overwrite = "dynamic" if version.versioned else "static"
+    if ds.partition_columns:
+        _rebuild_facts(spark, args, ds, loads, report, summary, version.target, overwrite)
+    else:
+        with report.timed(f"{ds.name}.rank_versions"):
+            merged = _dedupe(read_processed(spark, args, ds, loads), ds, summary)
+        with report.timed(f"{ds.name}.write"):
+            _write(merged, version.target, ds, "overwrite", overwrite)
+    publish.publish(version)
+
+
+def _rebuild_facts(spark, args, ds, loads, report, summary, target: str, overwrite: str) -> None:
+    """Dedupe a whole fact table with one shuffle of its rows, by event day.
+
+    The versions that lose to a version in another day (a correction moved the event) are found
+    first from the key and day columns and dropped; every key's remaining versions then sit in
+    one day, so the window runs per day, in the shuffle that gives each day its one file. The
+    report's counts are observed while the rows are written (the observation sits after the
+    shuffle, in the write's result stage, where a retried task's counts are not added twice).
+    """
+    rows = read_processed(spark, args, ds, loads)
+    with report.timed(f"{ds.name}.find_displaced_versions"):
+        displaced = curate.displaced_versions(rows, ds, event_day_number(ds))
+        displaced = displaced.persist(StorageLevel.MEMORY_AND_DISK)
+        moved = displaced.count()
+    with report.timed(f"{ds.name}.rank_and_write"):
+        observation = Observation(f"{ds.name}_dedupe")
+        ranked = curate.rank_within_days(rows, ds, displaced).observe(
+            observation, *curate.dedupe_metrics()
+        )
+        (
+            curate.latest_versions(ranked, curated_columns(ds))
+            .write.mode("overwrite")
+            .option("partitionOverwriteMode", overwrite)
+            .partitionBy(*ds.partition_columns)
+            .parquet(target)
+        )
+    counts = {name: int(value or 0) for name, value in observation.get.items()}
+    counts["superseded"] += moved
+    for outcome, count in counts.items():
+        summary[outcome] = summary.get(outcome, 0) + count
+    displaced.unpersist()
 
 
 def merge_dimension_loads(spark, args, ds, new: dict[str, dict], run_id: str, summary) -> None:

@@ -7,7 +7,7 @@ full rebuild or an incremental merge is run, so both give the same rows.
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from energy_lake import contract as c
@@ -16,6 +16,9 @@ VERSION_ORDER = (c.LOAD_COLUMN, "source_file", "source_row")
 _RANK = "_version_rank"
 _CONTENT = "_content_hash"
 _WINNER_CONTENT = "_winner_content_hash"
+_DAY = "_event_day"
+_KEY_HASH = "_key_hash"
+_WINNER_DAY = "_winner_event_day"
 
 
 def _content_hash(dataset: c.Dataset):
@@ -35,6 +38,69 @@ def rank_versions(rows: DataFrame, dataset: c.Dataset) -> DataFrame:
         .withColumn(_CONTENT, _content_hash(dataset))
         .withColumn(_WINNER_CONTENT, F.first(_CONTENT).over(by_key))
     )
+
+
+def displaced_versions(rows: DataFrame, dataset: c.Dataset, day: Column) -> DataFrame:
+    """(key, *VERSION_ORDER) of the versions that lose to a version in another event day.
+
+    Only keys seen in more than one day (a correction that moved the transaction) are ranked
+    here: one hash aggregate over the key and day columns finds them, and their few versions go
+    through the window. What is left after dropping these versions can be deduplicated day by
+    day. They are all superseded, never exact duplicates: their event time differs from the
+    winner's.
+    """
+    key = dataset.business_key
+    narrow = rows.select(key, F.xxhash64(key).alias(_KEY_HASH), day.alias(_DAY), *VERSION_ORDER)
+    # Grouped by a hash of the key: a long groups faster than a string. A collision only sends
+    # a few more keys through the exact window below; it cannot hide a spanning key.
+    spanning = (
+        narrow.groupBy(_KEY_HASH)
+        .agg(F.min(_DAY).alias("_first"), F.max(_DAY).alias("_last"))
+        .where(F.col("_first") != F.col("_last"))
+        .select(_KEY_HASH)
+    )
+    by_key = Window.partitionBy(key).orderBy(*[F.col(name).desc() for name in VERSION_ORDER])
+    return (
+        narrow.join(F.broadcast(spanning), _KEY_HASH, "left_semi")
+        .withColumn(_WINNER_DAY, F.first(_DAY).over(by_key))
+        .where(F.col(_DAY) != F.col(_WINNER_DAY))
+        .select(key, *VERSION_ORDER)
+    )
+
+
+def rank_within_days(rows: DataFrame, dataset: c.Dataset, displaced: DataFrame) -> DataFrame:
+    """`rank_versions` of the rows left once the `displaced` versions are dropped (each key's
+    remaining versions then sit in one event day), in one shuffle that also gives the write one
+    task per day. The displaced versions are not in the result: count them as superseded.
+
+    The rows are hash-partitioned by the day columns; the window over (day columns, key) needs
+    no other shuffle, and its sort by (day columns, key, version) is the order the partitioned
+    writer needs, so the ranked rows go to one file per day as they are.
+    """
+    days = list(dataset.partition_columns)
+    by_key = Window.partitionBy(*days, dataset.business_key).orderBy(
+        *[F.col(name).desc() for name in VERSION_ORDER]
+    )
+    kept = rows.join(F.broadcast(displaced), [dataset.business_key, *VERSION_ORDER], "left_anti")
+    return (
+        kept.repartition(*days)
+        .withColumn(_RANK, F.row_number().over(by_key))
+        .withColumn(_CONTENT, _content_hash(dataset))
+        .withColumn(_WINNER_CONTENT, F.first(_CONTENT).over(by_key))
+    )
+
+
+def dedupe_metrics() -> list[Column]:
+    """`dedupe_counts` as aggregates for `DataFrame.observe` on ranked rows (no extra pass)."""
+    return [
+        F.sum(F.when(F.col(_RANK) == 1, 1).otherwise(0)).alias("rows_written"),
+        F.sum(F.when(_duplicate(), 1).otherwise(0)).alias("exact_duplicates"),
+        F.sum(F.when((F.col(_RANK) > 1) & ~_duplicate(), 1).otherwise(0)).alias("superseded"),
+    ]
+
+
+def _duplicate() -> Column:
+    return (F.col(_RANK) > 1) & (F.col(_CONTENT) == F.col(_WINNER_CONTENT))
 
 
 def latest_versions(ranked: DataFrame, columns: list[str]) -> DataFrame:

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from energy_lake import contract as c
-from glue_jobs.tables import curated_schema
+from glue_jobs.tables import curated_schema, event_day_number
 from glue_jobs.transforms import curate
 
 T = c.TRANSACTIONS
@@ -26,9 +26,22 @@ def tx(key, load, row, *, when="2025-01-02 10:00:00", qty="1", kind="sale", enti
 
 
 def dedupe(spark, rows):
-    ranked = curate.rank_versions(spark.createDataFrame(rows, curated_schema(T)), T).cache()
-    winners = curate.latest_versions(ranked, [f.name for f in curated_schema(T).fields])
+    """Winners and counts by key (`rank_versions`), checked against the day-by-day dedupe the
+    full rebuild of a fact table runs (`displaced_versions` + `rank_within_days`)."""
+    frame = spark.createDataFrame(rows, curated_schema(T))
+    columns = [f.name for f in curated_schema(T).fields]
+    ranked = curate.rank_versions(frame, T).cache()
+    winners = curate.latest_versions(ranked, columns)
     counts = {r["outcome"]: r["count"] for r in curate.dedupe_counts(ranked).collect()}
+
+    displaced = curate.displaced_versions(frame, T, event_day_number(T)).cache()
+    by_day = curate.rank_within_days(frame, T, displaced).cache()
+    day_counts = {r["outcome"]: r["count"] for r in curate.dedupe_counts(by_day).collect()}
+    if displaced.count():
+        day_counts["superseded"] = day_counts.get("superseded", 0) + displaced.count()
+    assert day_counts == counts
+    day_winners = curate.latest_versions(by_day, columns).collect()
+    assert sorted(map(tuple, day_winners)) == sorted(map(tuple, winners.collect()))
     return {r["transaction_id"]: r for r in winners.collect()}, counts
 
 
@@ -72,6 +85,24 @@ def test_exact_duplicates_are_counted_apart_from_corrections(spark):
         ],
     )
     assert counts == {"rows_written": 2, "exact_duplicates": 1, "superseded": 1}
+
+
+def test_a_key_moved_away_and_back_counts_the_same_by_key_and_by_day(spark):
+    winners, counts = dedupe(
+        spark,
+        [
+            tx("T1", "2025-01-02", 1, qty="10"),
+            tx("T1", "2025-01-05", 3, qty="11", when="2025-01-04 08:00:00"),  # moved
+            tx("T1", "2025-01-05", 4, qty="11", when="2025-01-04 08:00:00"),  # same again
+            tx("T2", "2025-01-02", 2, qty="5"),
+            tx("T2", "2025-01-03", 1, qty="6", when="2025-01-07 10:00:00"),  # moved away
+            tx("T2", "2025-01-04", 1, qty="5"),  # and back, as it first was
+            tx("T3", "2025-01-02", 5, qty="1", when="2025-01-09 10:00:00"),
+        ],
+    )
+    assert (winners["T1"]["day"], winners["T1"]["source_row"]) == (4, 4)
+    assert (winners["T2"]["day"], str(winners["T2"]["ingest_date"])) == (2, "2025-01-04")
+    assert counts == {"rows_written": 3, "exact_duplicates": 2, "superseded": 2}
 
 
 def test_orphans_are_unknown_entities_or_the_wrong_kind(spark):
