@@ -352,31 +352,38 @@ def _process_rows(
             key = row["reason"] if row["column"] is None else f"{row['reason']}:{row['column']}"
             entry["rows_rejected"] += row["rows"]
             entry["rejections"][key] = entry["rejections"].get(key, 0) + row["rows"]
-    # Row number in its file = record id - the file's first id + 1 (ids are contiguous within
-    # a file); the per-file first ids join in as a broadcast table.
-    offsets = spark.range(1).select(
+    # Per file, joined in as a broadcast table: its load date, its name, and its first record
+    # id (row number in the file = record id - first id + 1: ids are contiguous in a file).
+    files = spark.range(1).select(
         F.inline(
             F.array(
                 *[
-                    F.struct(F.lit(path).alias(v.SOURCE_PATH), F.lit(first).alias("_first_id"))
+                    F.struct(
+                        F.lit(path).alias(v.SOURCE_PATH),
+                        F.lit(first).alias("_first_id"),
+                        F.to_date(F.lit(_day_of(path))).alias("_load"),
+                        F.lit(path.rsplit("/", 1)[-1]).alias("_file"),
+                    )
                     for path, first in first_ids.items()
                 ]
             )
         )
     )
-    numbered = checked.join(F.broadcast(offsets), v.SOURCE_PATH)
-    source_row = F.col(v.RECORD_ID) - F.col("_first_id") + F.lit(1)
+    numbered = checked.join(F.broadcast(files), v.SOURCE_PATH)
+    source = v.Source(
+        F.col("_load"), F.col("_file"), F.col(v.RECORD_ID) - F.col("_first_id") + F.lit(1)
+    )
     files_per_load = Counter(_day_of(path) for path in headers)
     gather = max(files_per_load.values()) > 1
     processed = join(args.lake.processed, ds.name)
     with report.timed(f"{ds.name}.write_processed"):
-        valid = v.valid_rows(numbered, ds, source_row, ingested_at)
+        valid = v.valid_rows(numbered, ds, source, ingested_at)
         if ds.partition_columns:
             _write_facts(spark, args, ds, valid, event_days, state, report.run_id)
         else:
             _write(valid, processed, ds.processed_partition_columns, gather)
     with report.timed(f"{ds.name}.write_rejected"):
-        rejected = v.rejected_rows(numbered, ds, source_row, ingested_at)
+        rejected = v.rejected_rows(numbered, ds, source, ingested_at)
         _write(rejected, join(args.lake.rejected, ds.name), (contract.LOAD_COLUMN,), gather)
     checked.unpersist()
     with report.timed(f"{ds.name}.check_conservation"):

@@ -324,8 +324,8 @@ def test_valid_and_rejected_rows_split_with_lineage(spark):
     checked = v.check_rows(raw, c.TRANSACTIONS).cache()
     source_row = F.col(v.RECORD_ID) - F.lit(6)
     at = F.lit("2025-01-03 00:00:00").cast("timestamp")
-    (ok,) = v.valid_rows(checked, c.TRANSACTIONS, source_row, at).collect()
-    (bad,) = v.rejected_rows(checked, c.TRANSACTIONS, source_row, at).collect()
+    (ok,) = v.valid_rows(checked, c.TRANSACTIONS, v.Source.from_path(source_row), at).collect()
+    (bad,) = v.rejected_rows(checked, c.TRANSACTIONS, v.Source.from_path(source_row), at).collect()
     assert (ok["ingest_date"], ok["source_file"], ok["source_row"]) == (
         date(2025, 1, 2), "transactions_20250102.csv", 1,
     )  # fmt: skip

@@ -102,8 +102,8 @@ def test_validation_conserves_rows_and_names_each_defect(small_spark, rows, load
     checked = v.check_rows(raw, T).cache()
     source_row = F.col(v.RECORD_ID) % 1000 + 1
     now = F.current_timestamp()
-    valid = v.valid_rows(checked, T, source_row, now).collect()
-    rejected = v.rejected_rows(checked, T, source_row, now).collect()
+    valid = v.valid_rows(checked, T, v.Source.from_path(source_row), now).collect()
+    rejected = v.rejected_rows(checked, T, v.Source.from_path(source_row), now).collect()
     checked.unpersist()
 
     assert len(valid) + len(rejected) == len(rows)  # conservation
