@@ -30,6 +30,7 @@ from glue_jobs.sources import processed_loads
 from glue_jobs.tables import (
     curated_schema,
     event_day_number,
+    event_days_in,
     processed_schema,
     read_fact_loads,
     read_loads,
@@ -175,7 +176,7 @@ def merge_fact_loads(spark, args, ds, new: dict[str, dict], report: RunReport, s
     if not days:
         return
     with report.timed(f"{ds.name}.merge"):
-        old_rows = current.where(event_day_number(ds).isin(days)).select(*curated_columns(ds))
+        old_rows = current.where(event_days_in(ds, days)).select(*curated_columns(ds))
         # Most rows of those days are not contested by the new loads: they are rewritten as they
         # are (a broadcast anti-join); only the new keys' versions go through the window.
         new_keys = F.broadcast(new_rows.select(key).distinct())

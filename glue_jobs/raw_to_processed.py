@@ -40,7 +40,8 @@ from glue_jobs.sources import (
 )
 from glue_jobs.tables import (
     day_number,
-    event_day_number,
+    event_days_in,
+    literal_rows,
     load_versions,
     processed_schema,
     read_fact_days,
@@ -157,14 +158,13 @@ def write_fact_days(spark, args, ds: contract.Dataset, new_rows: DataFrame, plan
             [contract.LOAD_COLUMN, contract.INGESTED_AT],
             "left_semi",
         )
-        days = event_day_number(ds).isin([day_number(d) for d in plan["rewrite"]])
+        days = event_days_in(ds, (day_number(d) for d in plan["rewrite"]))
         merged = new_rows.where(days).unionByName(kept.select(*new_rows.columns))
         _write(merged, root, partitions, shuffle=True)
     if plan["append"]:
         fresh = new_rows
         if plan["rewrite"]:
-            appended = [day_number(d) for d in plan["append"]]
-            fresh = new_rows.where(event_day_number(ds).isin(appended))
+            fresh = new_rows.where(event_days_in(ds, (day_number(d) for d in plan["append"])))
         fresh.repartition(*partitions).write.mode("append").partitionBy(*partitions).parquet(root)
     store = store_for(root)
     for day in plan["emptied"]:
@@ -354,20 +354,18 @@ def _process_rows(
             entry["rejections"][key] = entry["rejections"].get(key, 0) + row["rows"]
     # Per file, joined in as a broadcast table: its load date, its name, and its first record
     # id (row number in the file = record id - first id + 1: ids are contiguous in a file).
-    files = spark.range(1).select(
-        F.inline(
-            F.array(
-                *[
-                    F.struct(
-                        F.lit(path).alias(v.SOURCE_PATH),
-                        F.lit(first).alias("_first_id"),
-                        F.to_date(F.lit(_day_of(path))).alias("_load"),
-                        F.lit(path.rsplit("/", 1)[-1]).alias("_file"),
-                    )
-                    for path, first in first_ids.items()
-                ]
-            )
-        )
+    files = literal_rows(
+        spark,
+        [
+            {
+                v.SOURCE_PATH: path,
+                "_first_id": first,
+                "_load": _day_of(path),
+                "_file": path.rsplit("/", 1)[-1],
+            }
+            for path, first in first_ids.items()
+        ],
+        f"{v.SOURCE_PATH} string, _first_id bigint, _load date, _file string",
     )
     numbered = checked.join(F.broadcast(files), v.SOURCE_PATH)
     source = v.Source(
