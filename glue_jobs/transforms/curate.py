@@ -7,7 +7,7 @@ full rebuild or an incremental merge is run, so both give the same rows.
 
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame, Window, WindowSpec
 from pyspark.sql import functions as F
 
 from energy_lake import contract as c
@@ -25,14 +25,17 @@ def _content_hash(dataset: c.Dataset):
     return F.xxhash64(*[F.col(name) for name in dataset.source_header])
 
 
+def _latest_first(*partition: str) -> WindowSpec:
+    """A window over `partition` (a key, perhaps with its day) ordered from the latest version."""
+    return Window.partitionBy(*partition).orderBy(*[F.col(n).desc() for n in VERSION_ORDER])
+
+
 def rank_versions(rows: DataFrame, dataset: c.Dataset) -> DataFrame:
     """Adds the version rank (1 = winner) and whether a row repeats its winner's content.
 
     One window over the business key: a single shuffle for the whole dedupe.
     """
-    by_key = Window.partitionBy(dataset.business_key).orderBy(
-        *[F.col(name).desc() for name in VERSION_ORDER]
-    )
+    by_key = _latest_first(dataset.business_key)
     return (
         rows.withColumn(_RANK, F.row_number().over(by_key))
         .withColumn(_CONTENT, _content_hash(dataset))
@@ -59,7 +62,7 @@ def displaced_versions(rows: DataFrame, dataset: c.Dataset, day: Column) -> Data
         .where(F.col("_first") != F.col("_last"))
         .select(_KEY_HASH)
     )
-    by_key = Window.partitionBy(key).orderBy(*[F.col(name).desc() for name in VERSION_ORDER])
+    by_key = _latest_first(key)
     return (
         narrow.join(F.broadcast(spanning), _KEY_HASH, "left_semi")
         .withColumn(_WINNER_DAY, F.first(_DAY).over(by_key))
@@ -78,9 +81,7 @@ def rank_within_days(rows: DataFrame, dataset: c.Dataset, displaced: DataFrame) 
     writer needs, so the ranked rows go to one file per day as they are.
     """
     days = list(dataset.partition_columns)
-    by_key = Window.partitionBy(*days, dataset.business_key).orderBy(
-        *[F.col(name).desc() for name in VERSION_ORDER]
-    )
+    by_key = _latest_first(*days, dataset.business_key)
     kept = rows.join(F.broadcast(displaced), [dataset.business_key, *VERSION_ORDER], "left_anti")
     return (
         kept.repartition(*days)
@@ -90,17 +91,21 @@ def rank_within_days(rows: DataFrame, dataset: c.Dataset, displaced: DataFrame) 
     )
 
 
+OUTCOMES = ("rows_written", "exact_duplicates", "superseded")
+
+
+def _outcome() -> Column:
+    """rows_written (winners) / exact_duplicates (same content as the winner) / superseded."""
+    return (
+        F.when(F.col(_RANK) == 1, F.lit(OUTCOMES[0]))
+        .when(F.col(_CONTENT) == F.col(_WINNER_CONTENT), F.lit(OUTCOMES[1]))
+        .otherwise(F.lit(OUTCOMES[2]))
+    )
+
+
 def dedupe_metrics() -> list[Column]:
     """`dedupe_counts` as aggregates for `DataFrame.observe` on ranked rows (no extra pass)."""
-    return [
-        F.sum(F.when(F.col(_RANK) == 1, 1).otherwise(0)).alias("rows_written"),
-        F.sum(F.when(_duplicate(), 1).otherwise(0)).alias("exact_duplicates"),
-        F.sum(F.when((F.col(_RANK) > 1) & ~_duplicate(), 1).otherwise(0)).alias("superseded"),
-    ]
-
-
-def _duplicate() -> Column:
-    return (F.col(_RANK) > 1) & (F.col(_CONTENT) == F.col(_WINNER_CONTENT))
+    return [F.sum((_outcome() == name).cast("long")).alias(name) for name in OUTCOMES]
 
 
 def latest_versions(ranked: DataFrame, columns: list[str]) -> DataFrame:
@@ -109,13 +114,8 @@ def latest_versions(ranked: DataFrame, columns: list[str]) -> DataFrame:
 
 
 def dedupe_counts(ranked: DataFrame) -> DataFrame:
-    """rows_written (winners) / exact_duplicates (same content as the winner) / superseded."""
-    outcome = (
-        F.when(F.col(_RANK) == 1, F.lit("rows_written"))
-        .when(F.col(_CONTENT) == F.col(_WINNER_CONTENT), F.lit("exact_duplicates"))
-        .otherwise(F.lit("superseded"))
-    )
-    return ranked.groupBy(outcome.alias("outcome")).count()
+    """Rows per outcome (see `_outcome`)."""
+    return ranked.groupBy(_outcome().alias("outcome")).count()
 
 
 def orphans(facts: DataFrame, dimensions: dict[str, DataFrame], dataset: c.Dataset) -> DataFrame:
