@@ -351,7 +351,8 @@ def render(result: dict[str, Any]) -> str:
     head = (
         f"energy-lake bench: {result['rows']:,} transactions requested, {result['csv_rows']:,} CSV "
         f"rows ({result['csv_bytes'] / MB:,.1f} MB) over {result['days']} load days; "
-        f"median of {result['runs']} run(s) on {result['cpus']} CPU(s)"
+        f"median of {result['runs']} run(s) on {result['cpus']} CPU(s); JVM class archive: "
+        f"{'used' if result.get('jvm_class_archive') else 'none'}"
     )
     order = [
         ("spark start-up alone", "spark_startup"),
@@ -621,6 +622,20 @@ def time_queries(lake: Path, month: tuple[date, date], runs: int) -> list[dict[s
     return out
 
 
+def jvm_class_archive() -> str | None:
+    """The class archive every measured JVM starts with (built first if missing), or None.
+
+    Built before anything is measured, so that no measured run pays for building it.
+    """
+    from glue_jobs import class_archive
+    from glue_jobs.local_fs import fast_local_fs_jar
+
+    if os.environ.get(class_archive.SWITCH_ENV) == "off":
+        return None
+    archive = class_archive.build(fast_local_fs_jar())
+    return None if archive is None else str(archive)
+
+
 def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Measure everything; returns the raw measurements `summarize` takes."""
     if config.rows < config.days:
@@ -628,6 +643,7 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> dict[s
     work = config.work_dir
     logs = work / "logs"
     incoming = sources(config, log)
+    archive = jvm_class_archive()
     first, extra = split_days(incoming, config.days)
     base = work / "base"
     shutil.rmtree(base, ignore_errors=True)
@@ -691,6 +707,7 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> dict[s
         "python": platform.python_version(),
         "spark_master": os.environ.get("ENERGY_LAKE_SPARK_MASTER", "local[*]"),
         "driver_memory": os.environ.get("ENERGY_LAKE_DRIVER_MEMORY", "3g"),
+        "jvm_class_archive": archive,
         "work_dir": str(work),
         "month": {"start": month[0].isoformat(), "end": month[1].isoformat()},
         "zones": zones,

@@ -59,17 +59,21 @@ LOCAL_SETTINGS = {
 
 
 def _local_settings() -> dict[str, str]:
-    """LOCAL_SETTINGS plus the chmod-free local file system when a JDK can build it."""
+    """LOCAL_SETTINGS plus the chmod-free local file system when a JDK can build it, and the
+    JVM class archive when one was built (`glue_jobs.class_archive`)."""
+    from glue_jobs import class_archive
     from glue_jobs.local_fs import CLASS_NAME, fast_local_fs_jar
 
     jar = fast_local_fs_jar()
-    if jar is None:
-        return LOCAL_SETTINGS
-    return {
+    java_options = LOCAL_SETTINGS["spark.driver.extraJavaOptions"]
+    settings = {
         **LOCAL_SETTINGS,
-        "spark.driver.extraClassPath": jar,
-        "spark.hadoop.fs.file.impl": CLASS_NAME,
+        "spark.driver.extraJavaOptions": " ".join([java_options, *class_archive.java_options(jar)]),
     }
+    if jar is not None:
+        settings["spark.driver.extraClassPath"] = jar
+        settings["spark.hadoop.fs.file.impl"] = CLASS_NAME
+    return settings
 
 
 def parse_job_arguments(argv: Sequence[str], description: str) -> argparse.Namespace:
