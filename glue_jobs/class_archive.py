@@ -72,13 +72,29 @@ def usable(archive: Path) -> bool:
         return False
 
 
-def java_options(class_path: str | None) -> list[str]:
-    """The JVM options for a local Spark driver: dump (in the builder) or use the archive."""
+# Where a JVM finds options we did not give it. An agent or a flight recording transforms classes
+# as they load, and JDK 17 then crashes on a class from a dynamic archive (SIGSEGV in
+# KlassFactory::check_shared_class_file_load_hook, met with -XX:StartFlightRecording).
+_OPTION_ENVS = ("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "SPARK_SUBMIT_OPTS", "PYSPARK_SUBMIT_ARGS")
+_TRANSFORMERS = ("-javaagent", "-agentlib", "-agentpath", "FlightRecord")
+
+
+def _transforming_classes(extra_options: str) -> bool:
+    given = " ".join([extra_options, *(os.environ.get(name, "") for name in _OPTION_ENVS)])
+    return any(flag in given for flag in _TRANSFORMERS)
+
+
+def java_options(class_path: str | None, extra_options: str = "") -> list[str]:
+    """The JVM options for a local Spark driver: dump (in the builder) or use the archive.
+
+    `extra_options` are the other options the driver gets; with an agent or a flight recording
+    among them (or in the JVM's option variables) the archive is left out.
+    """
     dump = os.environ.get(DUMP_ENV)
     if dump:
         return [f"-XX:ArchiveClassesAtExit={dump}", "-Xlog:cds=off", "-Xlog:cds+dynamic=off"]
     java = java_binary()
-    if java is None or os.environ.get(SWITCH_ENV) == "off":
+    if java is None or os.environ.get(SWITCH_ENV) == "off" or _transforming_classes(extra_options):
         return []
     archive = archive_path(java, class_path)
     return [f"-XX:SharedArchiveFile={archive}"] if usable(archive) else []

@@ -68,7 +68,9 @@ def _local_settings() -> dict[str, str]:
     java_options = LOCAL_SETTINGS["spark.driver.extraJavaOptions"]
     settings = {
         **LOCAL_SETTINGS,
-        "spark.driver.extraJavaOptions": " ".join([java_options, *class_archive.java_options(jar)]),
+        "spark.driver.extraJavaOptions": " ".join(
+            [java_options, *class_archive.java_options(jar, java_options)]
+        ),
     }
     if jar is not None:
         settings["spark.driver.extraClassPath"] = jar

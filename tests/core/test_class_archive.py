@@ -15,6 +15,8 @@ def cache(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.delenv(ca.DUMP_ENV, raising=False)
     monkeypatch.delenv(ca.SWITCH_ENV, raising=False)
+    for variable in ("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "SPARK_SUBMIT_OPTS"):
+        monkeypatch.delenv(variable, raising=False)
     return tmp_path / "energy-lake" / "jvm"
 
 
@@ -78,6 +80,25 @@ def test_switched_off_and_builder_options(cache, monkeypatch):
     assert ca.java_options(None) == []
     monkeypatch.setenv(ca.DUMP_ENV, "/tmp/x.jsa")
     assert ca.java_options(None)[0] == "-XX:ArchiveClassesAtExit=/tmp/x.jsa"
+
+
+@pytest.mark.parametrize(
+    ("variable", "options"),
+    [
+        ("JAVA_TOOL_OPTIONS", "-javaagent:/opt/agent.jar"),
+        ("PYSPARK_SUBMIT_ARGS", "--driver-java-options -agentpath:/x.so pyspark-shell"),
+        (None, "-XX:StartFlightRecording=filename=run.jfr"),
+    ],
+)
+def test_no_archive_under_an_agent_or_a_flight_recording(cache, monkeypatch, variable, options):
+    """JDK 17 crashes loading an archived class while an agent or JFR transforms classes."""
+    _fake_builder(monkeypatch, b"\x00" * 64)
+    assert ca.build(None) is not None and ca.java_options(None, "-XX:+UseParallelGC")
+    if variable:
+        monkeypatch.setenv(variable, options)
+        assert ca.java_options(None, "-XX:+UseParallelGC") == []
+    else:
+        assert ca.java_options(None, f"-XX:+UseParallelGC {options}") == []
 
 
 def test_this_session_jvm_maps_the_archive(spark):
