@@ -69,6 +69,9 @@ class Column:
     exclusive_minimum: str | None = None  # DECIMAL only: strict lower bound
     enumeration: Enumeration | None = None  # ENUM only
     pii: bool = False
+    # Values mostly distinct within a file (event times, measures): stored without a Parquet
+    # dictionary (see Dataset.high_cardinality_columns).
+    high_cardinality: bool = False
     description: str = ""
 
     @property
@@ -163,14 +166,24 @@ class Dataset:
     def partition_types(self) -> tuple[tuple[str, str], ...]:
         return tuple((p, "int") for p in self.partition_columns)
 
+    @property
+    def high_cardinality_columns(self) -> tuple[str, ...]:
+        """Processed and curated columns written without a Parquet dictionary: the business key,
+        the columns declared `high_cardinality` and the source row. On such columns the writer
+        builds a dictionary for every page, finds it does not pay and re-encodes the page plain:
+        the same file, for a fifth of the curated rebuild's CPU time at 10M rows."""
+        declared = tuple(c.name for c in self.columns if c.high_cardinality)
+        return (self.business_key, *declared, SOURCE_ROW)
+
 
 # Lineage columns every processed and curated row carries.
 LOAD_COLUMN = "ingest_date"
 INGESTED_AT = "ingested_at"
+SOURCE_ROW = "source_row"
 LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
     (LOAD_COLUMN, "date"),  # the load the row came in
     ("source_file", "string"),  # the raw file name
-    ("source_row", "bigint"),  # 1-based record number in the file, header excluded
+    (SOURCE_ROW, "bigint"),  # 1-based record number in the file, header excluded
     # When raw_to_processed ran, UTC: one value per run, so with the load it names the version
     # of a load that a processed row belongs to (the load's marker records it).
     (INGESTED_AT, "timestamp"),
@@ -288,7 +301,7 @@ TRANSACTIONS = Dataset(
     reference_column="entity_id",
     columns=(
         Column("transaction_id", ColumnType.STRING, required=True),
-        Column("transaction_date", ColumnType.TIMESTAMP, required=True),
+        Column("transaction_date", ColumnType.TIMESTAMP, required=True, high_cardinality=True),
         Column("transaction_type", ColumnType.ENUM, required=True, enumeration=TRANSACTION_TYPE),
         Column("entity_id", ColumnType.STRING, required=True),
         Column(
@@ -298,12 +311,19 @@ TRANSACTIONS = Dataset(
             precision=18,
             scale=3,
             exclusive_minimum="0",
+            high_cardinality=True,
         ),
         Column(
-            "price_per_kwh", ColumnType.DECIMAL, required=True, precision=18, scale=6, minimum="0"
+            "price_per_kwh",
+            ColumnType.DECIMAL,
+            required=True,
+            precision=18,
+            scale=6,
+            minimum="0",
+            high_cardinality=True,
         ),
         Column("energy_type", ColumnType.ENUM, required=True, enumeration=ENERGY_TYPE),
-        Column("total_amount", ColumnType.DECIMAL, precision=18, scale=4),
+        Column("total_amount", ColumnType.DECIMAL, precision=18, scale=4, high_cardinality=True),
     ),
 )
 

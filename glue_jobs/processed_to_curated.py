@@ -31,6 +31,7 @@ from glue_jobs.tables import (
     curated_schema,
     event_day_number,
     event_days_in,
+    parquet_writer,
     processed_schema,
     read_fact_loads,
     read_loads,
@@ -88,7 +89,7 @@ def _write(
     """One file per partition (one file for a dimension)."""
     partitions = list(ds.partition_columns)
     shaped = frame.repartition(*partitions) if partitions else frame.coalesce(1)
-    writer = shaped.write.mode(mode).option("partitionOverwriteMode", overwrite)
+    writer = parquet_writer(shaped, ds).mode(mode).option("partitionOverwriteMode", overwrite)
     (writer.partitionBy(*partitions) if partitions else writer).parquet(path)
 
 
@@ -128,8 +129,8 @@ def _rebuild_facts(spark, args, ds, loads, report, summary, target: str, overwri
             observation, *curate.dedupe_metrics()
         )
         (
-            curate.latest_versions(ranked, curated_columns(ds))
-            .write.mode("overwrite")
+            parquet_writer(curate.latest_versions(ranked, curated_columns(ds)), ds)
+            .mode("overwrite")
             .option("partitionOverwriteMode", overwrite)
             .partitionBy(*ds.partition_columns)
             .parquet(target)

@@ -43,6 +43,7 @@ from glue_jobs.tables import (
     event_days_in,
     literal_rows,
     load_versions,
+    parquet_writer,
     processed_schema,
     read_fact_days,
     read_loads,
@@ -121,8 +122,15 @@ def _quarantine_file(store: Store, rejected_root: str, load: Load, raw: RawFile)
     return target
 
 
-def _write(frame: DataFrame, path: str, partitions: Sequence[str], shuffle: bool) -> None:
-    """One file per partition, replacing only the partitions written (dynamic overwrite).
+def _write(
+    frame: DataFrame,
+    path: str,
+    partitions: Sequence[str],
+    shuffle: bool,
+    ds: contract.Dataset | None = None,
+) -> None:
+    """One file per partition, replacing only the partitions written (dynamic overwrite); with
+    `ds`, in the dataset's Parquet encodings (`parquet_writer`).
 
     For tables partitioned by load: a file is read whole by one task (multiLine), so a load
     that is one file already reaches the writer in one task and needs no `shuffle`; otherwise
@@ -131,7 +139,8 @@ def _write(frame: DataFrame, path: str, partitions: Sequence[str], shuffle: bool
     if shuffle:
         frame = frame.repartition(*partitions)
     (
-        frame.write.mode("overwrite")
+        (frame.write if ds is None else parquet_writer(frame, ds))
+        .mode("overwrite")
         .option("partitionOverwriteMode", "dynamic")
         .partitionBy(*partitions)
         .parquet(path)
@@ -160,12 +169,13 @@ def write_fact_days(spark, args, ds: contract.Dataset, new_rows: DataFrame, plan
         )
         days = event_days_in(ds, (day_number(d) for d in plan["rewrite"]))
         merged = new_rows.where(days).unionByName(kept.select(*new_rows.columns))
-        _write(merged, root, partitions, shuffle=True)
+        _write(merged, root, partitions, shuffle=True, ds=ds)
     if plan["append"]:
         fresh = new_rows
         if plan["rewrite"]:
             fresh = new_rows.where(event_days_in(ds, (day_number(d) for d in plan["append"])))
-        fresh.repartition(*partitions).write.mode("append").partitionBy(*partitions).parquet(root)
+        writer = parquet_writer(fresh.repartition(*partitions), ds)
+        writer.mode("append").partitionBy(*partitions).parquet(root)
     store = store_for(root)
     for day in plan["emptied"]:
         year, month, dd = (int(part) for part in day.split("-"))
@@ -379,7 +389,7 @@ def _process_rows(
         if ds.partition_columns:
             _write_facts(spark, args, ds, valid, event_days, state, report.run_id)
         else:
-            _write(valid, processed, ds.processed_partition_columns, gather)
+            _write(valid, processed, ds.processed_partition_columns, gather, ds)
     with report.timed(f"{ds.name}.write_rejected"):
         rejected = v.rejected_rows(numbered, ds, source, ingested_at)
         _write(rejected, join(args.lake.rejected, ds.name), (contract.LOAD_COLUMN,), gather)

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, DataFrameWriter, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.utils import AnalysisException
@@ -28,6 +28,14 @@ def processed_schema(ds: contract.Dataset) -> T.StructType:
 
 def curated_schema(ds: contract.Dataset) -> T.StructType:
     return struct(ds.curated_columns + ds.partition_types)
+
+
+def parquet_writer(frame: DataFrame, ds: contract.Dataset) -> DataFrameWriter:
+    """`frame.write` with the dataset's Parquet encodings: its high-cardinality columns are
+    written plain, without the dictionary the writer would build and throw away per page."""
+    return frame.write.options(
+        **{f"parquet.enable.dictionary#{name}": "false" for name in ds.high_cardinality_columns}
+    )
 
 
 def read_table(spark: SparkSession, path: str, schema: T.StructType) -> DataFrame:
