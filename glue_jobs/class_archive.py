@@ -1,12 +1,12 @@
 """A class-data-sharing archive of the classes a local Spark JVM loads (JDK dynamic CDS).
 
-Every local job starts a JVM that loads and verifies some 15,000 classes from Spark's jars
+Every local job starts a JVM that loads and verifies some 13,000 classes from Spark's jars
 before and while it runs its first dataset. With this archive they are mapped from one file
 instead: each job starts ~3 s sooner (a 50k-row lake, both jobs as their own processes,
 interleaved: 24.3/23.9 s against 27.4/28.5 s for raw_to_processed, 20.4/22.0 s against
 25.0/23.9 s for processed_to_curated). Glue's JVMs are not ours to start: local runs only.
 
-`python -m glue_jobs.class_archive` builds it (`make demo` and `make bench` do; a no-op when it
+`python -m glue_jobs.class_archive` builds it (`make demo`, `test` and `bench` do; a no-op when it
 is there): a child process runs the pipeline on a tiny generated lake in a JVM started with
 `-XX:ArchiveClassesAtExit`, and once that JVM has exited cleanly the archive is moved into
 ~/.cache/energy-lake/jvm. Without it, or with ENERGY_LAKE_CLASS_ARCHIVE=off, jobs run as before.
@@ -122,7 +122,7 @@ def build(class_path: str | None) -> Path | None:
     archive.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale(archive.parent)
     partial = archive.with_name(f"{archive.stem}.{os.getpid()}.tmp")
-    print(f"energy-lake: building the JVM class archive {archive} (once, ~30 s)", file=sys.stderr)
+    print(f"energy-lake: building the JVM class archive {archive} (once, ~1 min)", file=sys.stderr)
     child = subprocess.run(
         [sys.executable, "-m", "glue_jobs.class_archive", "--workload"],
         env={**os.environ, DUMP_ENV: str(partial)},

@@ -58,3 +58,34 @@ def test_day_filter_prunes_partitions(spark, tmp_path):
     plan = frame._jdf.queryExecution().executedPlan().toString()
     assert "PartitionFilters: []" not in plan  # the day filter prunes folders, not rows
     assert [r["id"] for r in frame.collect()] == [1]
+
+
+def test_high_cardinality_columns_are_written_without_a_dictionary(spark, tmp_path):
+    """Parquet would build a dictionary for them and re-encode each page plain: skip it.
+
+    The values here repeat, so a dictionary would pay: only the writer's configuration keeps
+    it off the declared columns.
+    """
+    import pyarrow.parquet as pq
+
+    ds = c.TRANSACTIONS
+    plain = ds.high_cardinality_columns
+    assert plain[0] == ds.business_key and c.SOURCE_ROW in plain
+    assert {col.name for col in ds.columns if col.high_cardinality} < set(plain)
+    low = ds.reference_selector
+    repeating = (F.col("id") % 3).cast("string")
+    frame = spark.range(5000).select(*[repeating.alias(n) for n in (*plain, low)])
+    for name, writer in (
+        ("plain", tables.parquet_writer(frame.coalesce(1), ds)),
+        ("default", frame.coalesce(1).write),
+    ):
+        writer.parquet(str(tmp_path / name))
+    dictionary = {}
+    for name in ("plain", "default"):
+        meta = pq.ParquetFile(next((tmp_path / name).glob("*.parquet"))).metadata.row_group(0)
+        dictionary[name] = {
+            meta.column(i).path_in_schema: meta.column(i).has_dictionary_page
+            for i in range(meta.num_columns)
+        }
+    assert dictionary["plain"] == {**dict.fromkeys(plain, False), low: True}
+    assert set(dictionary["default"].values()) == {True}
