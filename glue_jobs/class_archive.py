@@ -13,8 +13,9 @@ is there): a child process runs the pipeline on a tiny generated lake in a JVM s
 
 A JVM maps the archive as it finds it, and a truncated one crashes it (SIGBUS), so it is
 used only when its size is the one recorded when it was built. The file name carries a key of
-the java binary, pyspark and the class path, so a JDK or pyspark upgrade builds a new one; a JVM
-that finds the archive does not fit its own build ignores it.
+the java binary, the pyspark install and the class path, so a JDK or pyspark upgrade, or another
+clone's virtualenv, builds a new one (about 150 MB each; delete ~/.cache/energy-lake/jvm to
+reclaim them); a JVM that finds the archive does not fit ignores it, with a warning.
 """
 
 from __future__ import annotations
@@ -48,12 +49,17 @@ def java_binary() -> Path | None:
 
 
 def archive_path(java: Path, class_path: str | None) -> Path:
-    """Where the archive of this java, this pyspark and this extra class path lives."""
+    """Where the archive of this java, this pyspark install and this extra class path lives.
+
+    The JVM checks the class path it was dumped with: Spark's jars are in the virtualenv, so
+    each clone's venv gets its own archive (one shared between two clones would be refused).
+    """
     import pyspark
 
     stat = java.stat()
+    jars = str(Path(pyspark.__file__).resolve().parent)
     key = "\0".join(
-        (RECIPE, str(java), str(stat.st_size), str(stat.st_mtime_ns), pyspark.__version__)
+        (RECIPE, str(java), str(stat.st_size), str(stat.st_mtime_ns), pyspark.__version__, jars)
         + ((class_path,) if class_path else ())
     )
     return _cache_root() / f"spark-classes-{hashlib.sha256(key.encode()).hexdigest()[:16]}.jsa"

@@ -62,7 +62,7 @@ def test_a_failed_build_leaves_nothing_behind(cache, monkeypatch, capsys):
     assert ca.java_options(None) == []
 
 
-def test_the_archive_follows_the_class_path_and_pyspark(cache, monkeypatch):
+def test_the_archive_follows_the_class_path_and_the_pyspark_install(cache, monkeypatch):
     import pyspark
 
     java = ca.java_binary()
@@ -70,7 +70,11 @@ def test_the_archive_follows_the_class_path_and_pyspark(cache, monkeypatch):
     first = ca.archive_path(java, "/a.jar")
     assert ca.archive_path(java, "/b.jar") != first
     monkeypatch.setattr(pyspark, "__version__", "9.9.9")
-    assert ca.archive_path(java, "/a.jar") != first
+    second = ca.archive_path(java, "/a.jar")
+    assert second != first
+    # Another clone's virtualenv: other jar paths, which the JVM checks against the archive's.
+    monkeypatch.setattr(pyspark, "__file__", "/elsewhere/.venv/site-packages/pyspark/__init__.py")
+    assert ca.archive_path(java, "/a.jar") != second
 
 
 def test_switched_off_and_builder_options(cache, monkeypatch):
