@@ -36,7 +36,7 @@ node_modules/.installed: package.json package-lock.json
 install: $(STAMP) node_modules/.installed
 
 # The local Spark JVM's classes in one archive: each local job starts ~3 s sooner. Built once
-# per machine, JDK and pyspark (~1 min; a no-op when there); jobs run without it as well.
+# per JDK and virtualenv (~1 min; a no-op when there); jobs run without it as well.
 jvm-archive: $(STAMP)
 	@$(BIN)/python -m glue_jobs.class_archive
 
