@@ -90,20 +90,28 @@ def _transforming_classes(extra_options: str) -> bool:
     return any(flag in given for flag in _TRANSFORMERS)
 
 
-def java_options(class_path: str | None, extra_options: str = "") -> list[str]:
-    """The JVM options for a local Spark driver: dump (in the builder) or use the archive.
+def _switched_off() -> bool:
+    return os.environ.get(SWITCH_ENV) == "off"
 
-    `extra_options` are the other options the driver gets; with an agent or a flight recording
-    among them (or in the JVM's option variables) the archive is left out.
-    """
+
+def archive_in_use(class_path: str | None, extra_options: str = "") -> Path | None:
+    """The archive a local Spark driver starts with, or None: none built, switched off, or an
+    agent or a flight recording among `extra_options` (the driver's other options) or in the
+    JVM's option variables."""
+    java = java_binary()
+    if java is None or _switched_off() or _transforming_classes(extra_options):
+        return None
+    archive = archive_path(java, class_path)
+    return archive if usable(archive) else None
+
+
+def java_options(class_path: str | None, extra_options: str = "") -> list[str]:
+    """The JVM options for a local Spark driver: dump (in the builder) or use the archive."""
     dump = os.environ.get(DUMP_ENV)
     if dump:
         return [f"-XX:ArchiveClassesAtExit={dump}", "-Xlog:cds=off", "-Xlog:cds+dynamic=off"]
-    java = java_binary()
-    if java is None or os.environ.get(SWITCH_ENV) == "off" or _transforming_classes(extra_options):
-        return []
-    archive = archive_path(java, class_path)
-    return [f"-XX:SharedArchiveFile={archive}"] if usable(archive) else []
+    archive = archive_in_use(class_path, extra_options)
+    return [] if archive is None else [f"-XX:SharedArchiveFile={archive}"]
 
 
 def _remove_stale(folder: Path) -> None:
@@ -117,7 +125,9 @@ def _remove_stale(folder: Path) -> None:
 
 
 def build(class_path: str | None) -> Path | None:
-    """Build the archive unless a usable one exists; its path, or None when it cannot be."""
+    """Build the archive unless a usable one exists or it is switched off; its path, or None."""
+    if _switched_off():
+        return None
     java = java_binary()
     if java is None:
         print("energy-lake: no java found; no JVM class archive", file=sys.stderr)

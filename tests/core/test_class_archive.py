@@ -81,7 +81,8 @@ def test_switched_off_and_builder_options(cache, monkeypatch):
     _fake_builder(monkeypatch, b"\x00" * 64)
     assert ca.build(None) is not None
     monkeypatch.setenv(ca.SWITCH_ENV, "off")
-    assert ca.java_options(None) == []
+    assert ca.java_options(None) == [] and ca.archive_in_use(None) is None
+    assert ca.build(None) is None  # neither used nor built
     monkeypatch.setenv(ca.DUMP_ENV, "/tmp/x.jsa")
     assert ca.java_options(None)[0] == "-XX:ArchiveClassesAtExit=/tmp/x.jsa"
 
