@@ -9,7 +9,8 @@ the same sum without children forked but not yet exec'd, whose pages are the par
 start-up alone is measured the same way. On the last full-run lake it then counts output files
 per zone, times the four analyses for the full range and one month (files and bytes read from
 DuckDB's profiler) and times a one-day incremental run (the extra day landed on a copy of the
-lake).
+lake), then the same day without its corrections (`without_corrections`), to show what the
+rewrite of the old days the corrections touch costs.
 
 Medians of the runs are reported; ratios are taken within a run and then the median, so the
 noise of a shared machine hits both sides of a ratio alike. The pure half (`summarize`,
@@ -19,6 +20,7 @@ noise of a shared machine hits both sides of a ratio alike. The pure half (`summ
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import platform
@@ -48,6 +50,9 @@ FACT = contract.FACTS[0]
 JOBS = ("raw_to_processed", "processed_to_curated")
 REFERENCE_STEPS = ("processed", "curated")
 ZONES = ("processed", "curated", "rejected")
+# The one-day incremental run, and the same day without its corrections (a diagnostic: the
+# cost of a run that rewrites no old day, see `without_corrections`).
+INCREMENTAL_STEPS = ("incremental", "incremental_no_corrections")
 
 # (name, what the measured value is, limit): the issue's targets
 TARGETS = (
@@ -227,9 +232,10 @@ def _step(runs: Sequence[dict], rows: int, csv_bytes: int) -> dict[str, Any]:
 def summarize(raw: dict[str, Any]) -> dict[str, Any]:
     """The result (what the JSON holds) from the raw measurements of `run_bench`.
 
-    raw: rows, csv_bytes, incremental_rows, incremental_csv_bytes, and `measured`: step name ->
-    list of {seconds, peak_rss} per run, for spark_startup, the jobs, the reference steps and
-    incremental (the lists of jobs and reference steps are in run order, one entry per run).
+    raw: rows, csv_bytes, <step>_rows and <step>_csv_bytes for each of INCREMENTAL_STEPS
+    measured, and `measured`: step name -> list of {seconds, peak_rss} per run, for
+    spark_startup, the jobs, the reference steps and the incremental steps (the lists of jobs
+    and reference steps are in run order, one entry per run).
     """
     measured = raw["measured"]
     rows, csv_bytes = raw["csv_rows"], raw["csv_bytes"]
@@ -250,14 +256,12 @@ def summarize(raw: dict[str, Any]) -> dict[str, Any]:
         reference_step = steps[f"duckdb_{step}"]["seconds"]
         if reference_step:
             steps[job]["vs_duckdb"] = round(steps[job]["seconds"] / reference_step, 2)
-    incremental = measured.get("incremental", [])
-    if incremental:
-        steps["incremental"] = _step(
-            incremental, raw["incremental_rows"], raw["incremental_csv_bytes"]
-        )
-        steps["incremental"]["share_of_full"] = round(
-            steps["incremental"]["seconds"] / steps["pipeline"]["seconds"], 4
-        )
+    for name in INCREMENTAL_STEPS:
+        if measured.get(name):
+            steps[name] = _step(measured[name], raw[f"{name}_rows"], raw[f"{name}_csv_bytes"])
+            steps[name]["share_of_full"] = round(
+                steps[name]["seconds"] / steps["pipeline"]["seconds"], 4
+            )
     result = {k: v for k, v in raw.items() if k != "measured"}
     result["steps"] = steps
     result["targets"] = evaluate_targets(result)
@@ -363,6 +367,7 @@ def render(result: dict[str, Any]) -> str:
         ("duckdb curated", "duckdb_curated"),
         ("duckdb reference", "duckdb"),
         ("incremental, one day", "incremental"),
+        ("  same day, no corrections", "incremental_no_corrections"),
     ]
     rows = []
     for label, key in order:
@@ -547,6 +552,52 @@ def _land(lake: Path, files: Sequence[Path]) -> None:
         ingest_file(str(lake), path)
 
 
+def without_corrections(files: Sequence[Path], lake: Path, out: Path) -> tuple[list[Path], int]:
+    """`files` (one load) with the fact records whose business key `lake`'s curated table
+    already holds left out, written to `out`; and how many records were left out.
+
+    A diagnostic, not a target: the same day when it corrects nothing, so the run rewrites no
+    old day. What it costs is the floor a table format with merge-on-read deletes would bring
+    the incremental run down to. Records are filtered as physical lines, byte for byte, so the
+    load keeps its dirt; a line that does not parse as a record is kept.
+    """
+    import duckdb
+
+    key = FACT.business_key
+    out.mkdir(parents=True, exist_ok=True)
+    result, left_out = [], 0
+    for path in files:
+        if not path.name.startswith(f"{FACT.name}_"):
+            result.append(path)
+            continue
+        header, *lines = path.read_bytes().splitlines(keepends=True)
+        names = next(csv.reader([header.decode("utf-8-sig", "replace")]))
+        column = [n.strip() for n in names].index(key)
+        keys = [_field(line, column) for line in lines]
+        known = {
+            row[0]
+            for row in duckdb.sql(
+                f"SELECT DISTINCT {key} FROM read_parquet($files, hive_partitioning = false) "
+                f"WHERE {key} IN (SELECT unnest($keys))",
+                params={
+                    "files": (lake / "curated" / FACT.name / "**" / "*.parquet").as_posix(),
+                    "keys": sorted({k for k in keys if k}),
+                },
+            ).fetchall()
+        }
+        kept = [line for line, k in zip(lines, keys, strict=True) if k not in known]
+        left_out += len(lines) - len(kept)
+        (out / path.name).write_bytes(header + b"".join(kept))
+        result.append(out / path.name)
+    return result, left_out
+
+
+def _field(line: bytes, column: int) -> str | None:
+    """Field `column` of one CSV line, stripped (None when the line has fewer fields)."""
+    fields = next(csv.reader([line.decode("utf-8", "replace")]), [])
+    return fields[column].strip() if len(fields) > column else None
+
+
 def _fact_csv(files: Sequence[Path], manifest: dict) -> tuple[int, int]:
     """(records, bytes) of the fact CSVs among `files`, records as the generator counted them."""
     facts = [p for p in files if p.name.startswith(f"{FACT.name}_")]
@@ -695,6 +746,15 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> dict[s
         record("incremental", measure(command, logs / f"incremental-{index}.log"), index)
         incremental_timings.append(job_timings(incremental_lake, full_run))
     shutil.rmtree(incremental_lake, ignore_errors=True)
+    floor_files, left_out = without_corrections(extra, lake, work / "no-corrections")
+    for index in range(1, config.runs + 1):
+        shutil.rmtree(incremental_lake, ignore_errors=True)
+        shutil.copytree(lake, incremental_lake, symlinks=True)
+        _land(incremental_lake, floor_files)
+        command = job_command(incremental_lake, "all")
+        log_file = logs / f"incremental-no-corrections-{index}.log"
+        record("incremental_no_corrections", measure(command, log_file), index)
+    shutil.rmtree(incremental_lake, ignore_errors=True)
     return {
         "rows": config.rows,
         "days": config.days,
@@ -704,6 +764,10 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> dict[s
         "csv_bytes": csv_bytes,
         "incremental_rows": extra_rows,
         "incremental_csv_bytes": extra_bytes,
+        "incremental_no_corrections_rows": extra_rows - left_out,
+        "incremental_no_corrections_csv_bytes": sum(
+            p.stat().st_size for p in floor_files if p.name.startswith(f"{FACT.name}_")
+        ),
         "cpus": os.cpu_count(),
         "platform": platform.platform(),
         "python": platform.python_version(),
@@ -757,7 +821,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="benchmark the pipeline against a DuckDB reference",
         description="Generate N transactions, run the pipeline and a DuckDB reference on the "
         "same files as child processes (median of --runs), count files per zone, time the "
-        "analyses and a one-day incremental run; print a table and write JSON.",
+        "analyses and a one-day incremental run (with and without its corrections); print a "
+        "table and write JSON.",
     )
     bench.add_argument("--rows", type=_positive, required=True, help="transactions to generate")
     bench.add_argument("--runs", type=_positive, default=3, help="runs per measurement (median)")

@@ -39,6 +39,8 @@ def _raw(**overrides) -> dict:
         "csv_bytes": 2_000_000,
         "incremental_rows": 40,
         "incremental_csv_bytes": 80_000,
+        "incremental_no_corrections_rows": 38,
+        "incremental_no_corrections_csv_bytes": 76_000,
         "cpus": 2,
         "month": {"start": "2025-01-01", "end": "2025-01-31"},
         "zones": {"pipeline": {"processed": _zone(), "curated": _zone()}},
@@ -78,6 +80,7 @@ def _raw(**overrides) -> dict:
             "duckdb_processed": _runs((8, MIB), (8, MIB), (9, MIB)),
             "duckdb_curated": _runs((2, MIB), (2, MIB), (3, MIB)),
             "incremental": _runs((3, MIB), (4, MIB), (5, MIB)),
+            "incremental_no_corrections": _runs((2, MIB), (1, MIB), (2, MIB)),
         },
     }
     raw.update(overrides)
@@ -99,6 +102,8 @@ def test_summary_takes_medians_and_ratios_within_each_run():
     assert steps["raw_to_processed"]["vs_duckdb"] == round(30 / 8, 2)
     assert steps["incremental"]["share_of_full"] == 0.1
     assert steps["incremental"]["rows_per_s"] == 10
+    assert steps["incremental_no_corrections"]["share_of_full"] == 0.05
+    assert steps["incremental_no_corrections"]["rows_per_s"] == 19
 
 
 def test_targets_say_met_missed_or_not_measured():
@@ -140,6 +145,7 @@ def test_table_and_json_carry_the_numbers(tmp_path):
     assert any(line.startswith("spark start-up alone") and "6.00" in line for line in lines)
     assert "by process: java 2.7 GiB, Executor task 2.1 GiB" in text
     assert any("10.0% of full" in line for line in lines)
+    assert any("no corrections" in line and "5.0% of full" in line for line in lines)
     assert any(line.startswith("a") and "2/30" in line and "5.0%" in line for line in lines)
     assert any("raw_to_processed: transactions.parse_validate" in line for line in lines)
     assert "MISSED" not in text
@@ -253,3 +259,38 @@ def test_a_fork_not_yet_execed_is_not_counted_twice(tmp_path):
     measured = bench.measure([sys.executable, "-c", script], tmp_path / "fork.log")
     assert measured.peak_rss > 550 * MIB
     assert 300 * MIB < measured.peak_memory < 0.75 * measured.peak_rss
+
+
+def test_the_no_corrections_day_leaves_out_only_keys_the_lake_holds(tmp_path):
+    import duckdb
+
+    day = tmp_path / "curated" / "transactions" / "year=2025" / "month=1" / "day=1"
+    day.mkdir(parents=True)
+    duckdb.sql(
+        "COPY (SELECT * FROM (VALUES ('TX1'), ('TX2')) AS t(transaction_id)) "
+        f"TO '{day / 'part-0.parquet'}' (FORMAT parquet)"
+    )
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    facts = incoming / "transactions_20250102.csv"
+    facts.write_bytes(
+        b"\xef\xbb\xbftransaction_date,transaction_id,quantity_kwh\r\n"
+        b"2025-01-02,TX1,1.5\r\n"  # corrects TX1: left out
+        b"2025-01-02,TX3,2.0\r\n"  # new: kept
+        b'2025-01-02," TX2 ",3.0\r\n'  # TX2 again, padded: left out
+        b"2025-01-02\r\n"  # malformed, no key: kept as it is
+        b"2025-01-02,TX3,2.0\r\n"  # repeats a key of this load only: kept
+    )
+    clients = incoming / "clients_20250102.csv"
+    clients.write_bytes(b"client_id\nC1\n")
+
+    files, left_out = bench.without_corrections([clients, facts], tmp_path, tmp_path / "out")
+
+    assert left_out == 2
+    assert files == [clients, tmp_path / "out" / facts.name]
+    assert files[1].read_bytes() == (
+        b"\xef\xbb\xbftransaction_date,transaction_id,quantity_kwh\r\n"
+        b"2025-01-02,TX3,2.0\r\n"
+        b"2025-01-02\r\n"
+        b"2025-01-02,TX3,2.0\r\n"
+    )
