@@ -63,6 +63,7 @@ def _raw(**overrides) -> dict:
             },
         ],
         "job_timings": {"raw_to_processed": {"transactions.parse_validate": 7.5}},
+        "incremental_no_corrections_job_timings": {"processed_to_curated": {"orphans": 0.7}},
         "measured": {
             "spark_startup": _runs((5, 100 * MIB), (7, 100 * MIB), (6, 100 * MIB)),
             # Per run: pipeline 30+10=40, 20+10=30, 50+10=60 ; reference 10, 10, 12
@@ -148,6 +149,8 @@ def test_table_and_json_carry_the_numbers(tmp_path):
     assert any("no corrections" in line and "5.0% of full" in line for line in lines)
     assert any(line.startswith("a") and "2/30" in line and "5.0%" in line for line in lines)
     assert any("raw_to_processed: transactions.parse_validate" in line for line in lines)
+    assert "slowest steps of the same day, no corrections" in text
+    assert any("processed_to_curated: orphans" in line and "0.7" in line for line in lines)
     assert "MISSED" not in text
 
     path = bench.write_result(result, tmp_path / "out")
