@@ -567,13 +567,16 @@ def without_corrections(files: Sequence[Path], lake: Path, out: Path) -> tuple[l
     key = FACT.business_key
     out.mkdir(parents=True, exist_ok=True)
     result, left_out = [], 0
+    facts = _facts(files)
     for path in files:
-        if not path.name.startswith(f"{FACT.name}_"):
+        if path not in facts:
             result.append(path)
             continue
         header, *lines = path.read_bytes().splitlines(keepends=True)
-        names = next(csv.reader([header.decode("utf-8-sig", "replace")]))
-        column = [n.strip() for n in names].index(key)
+        names = [n.strip() for n in next(csv.reader([header.decode("utf-8-sig", "replace")]))]
+        if key not in names:
+            raise BenchError(f"{path}: no {key} column in its header {names}")
+        column = names.index(key)
         keys = [_field(line, column) for line in lines]
         known = {
             row[0]
@@ -599,9 +602,13 @@ def _field(line: bytes, column: int) -> str | None:
     return fields[column].strip() if len(fields) > column else None
 
 
+def _facts(files: Sequence[Path]) -> list[Path]:
+    return [p for p in files if p.name.startswith(f"{FACT.name}_")]
+
+
 def _fact_csv(files: Sequence[Path], manifest: dict) -> tuple[int, int]:
     """(records, bytes) of the fact CSVs among `files`, records as the generator counted them."""
-    facts = [p for p in files if p.name.startswith(f"{FACT.name}_")]
+    facts = _facts(files)
     records = sum(manifest["files"][p.name]["rows"] for p in facts)
     return records, sum(p.stat().st_size for p in facts)
 
@@ -736,29 +743,25 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> dict[s
     month = analysis_month(config.days)
     log(f"queries: full range and {month[0]}..{month[1]}")
     query_results = time_queries(lake, month, config.runs)
-    incremental_lake = work / "incremental"
-    incremental_timings = []
-    for index in range(1, config.runs + 1):
-        shutil.rmtree(incremental_lake, ignore_errors=True)
-        shutil.copytree(lake, incremental_lake, symlinks=True)  # curated tables are links
-        _land(incremental_lake, extra)
-        full_run = _reports(incremental_lake)
-        command = job_command(incremental_lake, "all")
-        record("incremental", measure(command, logs / f"incremental-{index}.log"), index)
-        incremental_timings.append(job_timings(incremental_lake, full_run))
-    shutil.rmtree(incremental_lake, ignore_errors=True)
+
+    def time_one_day(name: str, files: Sequence[Path]) -> dict:
+        """`name`: `files` landed on a copy of the full-run lake, both jobs run, `--runs` times;
+        the median step timings of those runs."""
+        day_lake, per_run = work / "incremental", []
+        for index in range(1, config.runs + 1):
+            shutil.rmtree(day_lake, ignore_errors=True)
+            shutil.copytree(lake, day_lake, symlinks=True)  # curated tables are links
+            _land(day_lake, files)
+            full_run = _reports(day_lake)
+            log_file = logs / f"{name.replace('_', '-')}-{index}.log"
+            record(name, measure(job_command(day_lake, "all"), log_file), index)
+            per_run.append(job_timings(day_lake, full_run))
+        shutil.rmtree(day_lake, ignore_errors=True)
+        return _median_timings(per_run)
+
+    incremental_timings = time_one_day("incremental", extra)
     floor_files, left_out = without_corrections(extra, lake, work / "no-corrections")
-    floor_timings = []
-    for index in range(1, config.runs + 1):
-        shutil.rmtree(incremental_lake, ignore_errors=True)
-        shutil.copytree(lake, incremental_lake, symlinks=True)
-        _land(incremental_lake, floor_files)
-        full_run = _reports(incremental_lake)
-        command = job_command(incremental_lake, "all")
-        log_file = logs / f"incremental-no-corrections-{index}.log"
-        record("incremental_no_corrections", measure(command, log_file), index)
-        floor_timings.append(job_timings(incremental_lake, full_run))
-    shutil.rmtree(incremental_lake, ignore_errors=True)
+    floor_timings = time_one_day("incremental_no_corrections", floor_files)
     return {
         "rows": config.rows,
         "days": config.days,
@@ -769,9 +772,7 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> dict[s
         "incremental_rows": extra_rows,
         "incremental_csv_bytes": extra_bytes,
         "incremental_no_corrections_rows": extra_rows - left_out,
-        "incremental_no_corrections_csv_bytes": sum(
-            p.stat().st_size for p in floor_files if p.name.startswith(f"{FACT.name}_")
-        ),
+        "incremental_no_corrections_csv_bytes": sum(p.stat().st_size for p in _facts(floor_files)),
         "cpus": os.cpu_count(),
         "platform": platform.platform(),
         "python": platform.python_version(),
@@ -783,8 +784,8 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> dict[s
         "zones": zones,
         "queries": query_results,
         "job_timings": _median_timings(timings),
-        "incremental_job_timings": _median_timings(incremental_timings),
-        "incremental_no_corrections_job_timings": _median_timings(floor_timings),
+        "incremental_job_timings": incremental_timings,
+        "incremental_no_corrections_job_timings": floor_timings,
         "measured": dict(measured),
     }
 

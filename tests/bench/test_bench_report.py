@@ -297,3 +297,7 @@ def test_the_no_corrections_day_leaves_out_only_keys_the_lake_holds(tmp_path):
         b"2025-01-02\r\n"
         b"2025-01-02,TX3,2.0\r\n"
     )
+
+    facts.write_bytes(b"id,quantity_kwh\r\nTX1,1.5\r\n")
+    with pytest.raises(bench.BenchError, match="no transaction_id column"):
+        bench.without_corrections([facts], tmp_path, tmp_path / "out")
